@@ -2,13 +2,14 @@
 #pragma once
 #include <stdint.h>
 
-#define DNS_HEADER_SIZE	 12
-#define DNS_NAME_MAXLEN	 255 /* octets of a wire-format name, root label included */
+#define DNS_HEADER_SIZE  12
+#define DNS_NAME_MAXLEN  255 /* octets of a wire-format name, root label included */
 #define DNS_LABEL_MAXLEN 63
-#define DNS_MAX_LABELS	 128 /* 127 labels plus the root */
-#define DNS_UDP_MIN	 512 /* RFC 1035 §2.3.4: without EDNS */
-#define DNS_MSG_MAX	 65535
-#define DNS_EDNS_MAX_UDP 4096 /* largest UDP payload we will ever send */
+#define DNS_MAX_LABELS   128 /* 127 labels plus the root */
+#define DNS_UDP_MIN      512 /* RFC 1035 §2.3.4: without EDNS */
+#define DNS_MSG_MAX      65535
+#define DNS_EDNS_MAX_UDP                                                                           \
+	1232 /* largest UDP payload we send, and advertise (DNS flag day 2020, as NSD and Knot) */
 
 enum dns_class { DNS_CLASS_IN = 1, DNS_CLASS_CH = 3, DNS_CLASS_NONE = 254, DNS_CLASS_ANY = 255 };
 
@@ -44,7 +45,13 @@ enum dns_type {
 	DNS_T_CAA = 257,
 };
 
-enum dns_opcode { DNS_OP_QUERY = 0, DNS_OP_IQUERY = 1, DNS_OP_STATUS = 2, DNS_OP_NOTIFY = 4, DNS_OP_UPDATE = 5 };
+enum dns_opcode {
+	DNS_OP_QUERY = 0,
+	DNS_OP_IQUERY = 1,
+	DNS_OP_STATUS = 2,
+	DNS_OP_NOTIFY = 4,
+	DNS_OP_UPDATE = 5
+};
 
 enum dns_rcode {
 	DNS_RC_NOERROR = 0,
@@ -58,13 +65,13 @@ enum dns_rcode {
 };
 
 /* Header flag bits in the 16-bit flags word (RFC 1035 §4.1.1, RFC 4035). */
-#define DNS_F_QR 0x8000
-#define DNS_F_AA 0x0400
-#define DNS_F_TC 0x0200
-#define DNS_F_RD 0x0100
-#define DNS_F_RA 0x0080
-#define DNS_F_AD 0x0020
-#define DNS_F_CD 0x0010
+#define DNS_F_QR          0x8000
+#define DNS_F_AA          0x0400
+#define DNS_F_TC          0x0200
+#define DNS_F_RD          0x0100
+#define DNS_F_RA          0x0080
+#define DNS_F_AD          0x0020
+#define DNS_F_CD          0x0010
 #define DNS_OPCODE(flags) (((flags) >> 11) & 0xf)
 #define DNS_RCODE(flags)  ((flags)&0xf)
 

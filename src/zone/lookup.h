@@ -9,9 +9,9 @@
 struct zone_qname {
 	uint8_t name[DNS_NAME_MAXLEN]; /* lower case */
 	uint8_t len;
-	uint8_t labels;			  /* not counting the root */
-	uint8_t off[DNS_MAX_LABELS];	  /* off[i]: label i's length octet; off[labels] = root */
-	uint64_t hash[DNS_MAX_LABELS];	  /* hash[i]: suffix starting at label i */
+	uint8_t labels;                /* not counting the root */
+	uint8_t off[DNS_MAX_LABELS];   /* off[i]: label i's length octet; off[labels] = root */
+	uint64_t hash[DNS_MAX_LABELS]; /* hash[i]: suffix starting at label i */
 };
 
 /* Prepares `name` (well-formed wire, any case). */

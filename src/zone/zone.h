@@ -29,7 +29,7 @@ struct zone_rrset {
 /* One owner name of one zone version. Immutable once its version is committed. */
 struct zone_node {
 	struct hamt_leaf leaf; /* hash and name (lower case, uncompressed wire) */
-	uint32_t size;	       /* bytes of this allocation */
+	uint32_t size;         /* bytes of this allocation */
 	uint32_t children;     /* nodes directly below this one */
 	uint16_t nrrsets;
 	uint8_t name_len;
@@ -50,7 +50,8 @@ static inline const uint8_t *zone_rrset_data(const struct zone_node *n, const st
 	return (const uint8_t *)n + rs->off;
 }
 
-/* One version of one zone. Its leaf is keyed by the origin, so versions are what a zone_db holds. */
+/* One version of one zone. Its leaf is keyed by the origin, so versions are what a zone_db holds.
+ */
 struct zone_version {
 	struct hamt_leaf leaf; /* origin's hash and name (lower case) */
 	uint8_t origin[DNS_NAME_MAXLEN];
@@ -68,16 +69,16 @@ struct zone_version {
 /* Error codes of zone transactions (negative return values). */
 enum zone_err {
 	ZONE_EOUTSIDE = -1000, /* owner is not at or below the origin */
-	ZONE_ECNAME,	       /* CNAME and other data at one name (RFC 1034 §3.6.2) */
+	ZONE_ECNAME,           /* CNAME and other data at one name (RFC 1034 §3.6.2) */
 	ZONE_ECNAME_MULTI,     /* more than one CNAME record at one name */
-	ZONE_ENOSOA,	       /* no SOA at the apex */
-	ZONE_ENONS,	       /* no NS at the apex */
+	ZONE_ENOSOA,           /* no SOA at the apex */
+	ZONE_ENONS,            /* no NS at the apex */
 	ZONE_ESOA_NOT_APEX,    /* SOA below the apex */
 	ZONE_EMULTI_SOA,       /* more than one SOA record */
-	ZONE_ENOTFOUND,	       /* the record or RRset to delete does not exist */
-	ZONE_ETYPE,	       /* meta type or class not allowed in a zone */
-	ZONE_ERDATA,	       /* rdata malformed for its type */
-	ZONE_ETOOBIG,	       /* a node would exceed 4 GiB or an RRset 65535 records */
+	ZONE_ENOTFOUND,        /* the record or RRset to delete does not exist */
+	ZONE_ETYPE,            /* meta type or class not allowed in a zone */
+	ZONE_ERDATA,           /* rdata malformed for its type */
+	ZONE_ETOOBIG,          /* a node would exceed 4 GiB or an RRset 65535 records */
 	ZONE_ENOMEM,
 };
 const char *zone_strerror(int err);
