@@ -16,8 +16,8 @@
 struct hnode {
 	uint64_t stamp;
 	uint32_t bitmap;
-	uint8_t count;
-	uint8_t cap;
+	uint16_t count;
+	uint16_t cap;
 	void *slot[];
 };
 
@@ -53,11 +53,11 @@ uint64_t hamt_new_stamp(void)
 	return atomic_fetch_add(&next, 1);
 }
 
-const struct hamt_leaf *hamt_get(const struct hamt *h, uint64_t hash, const uint8_t *name)
+/* The leaf below slot value p, a trie at depth `shift`. */
+static const struct hamt_leaf *lookup(const void *p, unsigned shift, uint64_t hash,
+				      const uint8_t *name, size_t len)
 {
-	size_t len = dns_name_len(name);
-	const void *p = h->root;
-	for (unsigned shift = 0; p; shift += BITS) {
+	for (; p; shift += BITS) {
 		if (!is_node(p)) {
 			const struct hamt_leaf *l = p;
 			return same_name(l, hash, name, len) ? l : NULL;
@@ -77,6 +77,11 @@ const struct hamt_leaf *hamt_get(const struct hamt *h, uint64_t hash, const uint
 	return NULL;
 }
 
+const struct hamt_leaf *hamt_get(const struct hamt *h, uint64_t hash, const uint8_t *name)
+{
+	return lookup(h->root, 0, hash, name, dns_name_len(name));
+}
+
 static unsigned round_cap(unsigned n)
 {
 	unsigned c = 2;
@@ -92,7 +97,7 @@ static struct hnode *node_alloc(uint64_t stamp, unsigned cap)
 		n->stamp = stamp;
 		n->bitmap = 0;
 		n->count = 0;
-		n->cap = (uint8_t)(cap > 255 ? 255 : cap);
+		n->cap = (uint16_t)cap;
 	}
 	return n;
 }
@@ -292,7 +297,7 @@ static int del(void **slotp, unsigned shift, struct op *o)
 		void *child = n->slot[i];
 		if (is_node(child)) {
 			/* Look before copying: nothing to do if the name is absent. */
-			if (!hamt_get(&(struct hamt){child}, o->hash, o->name))
+			if (!lookup(child, shift + BITS, o->hash, o->name, o->len))
 				return 0;
 			if (!(n = own(slotp, o, 0)))
 				return -ENOMEM;
