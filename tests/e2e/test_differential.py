@@ -1,0 +1,346 @@
+"""Differential tests: the same zones in signpost, NSD and Knot DNS, the same queries to all.
+
+For every query the responses are compared in a normal form (dnsq.normal_form): rcode,
+opcode, every header flag, the question as sent back, EDNS version and DO bit, and the
+three sections each as a *set* of RRs (owner, TTL, class, type, rdata): order is ignored,
+TTLs are not.
+
+- signpost must equal Knot, or NSD, or NSD "minimized" (NSD without the apex NS RRset it adds
+  to the authority section of positive answers and those name servers' addresses in the
+  additional section - see docs/differences.md, "NSD adds the apex NS RRset").
+- Where signpost deliberately matches neither, the query is in SIGNPOST_DIFFERENCES below,
+  with the reason (also written in docs/differences.md) and a check of what signpost must
+  answer instead: a table of expected differences, not a blanket skip.
+- NSD and Knot themselves differ on some queries: PEER_DIFFERENCES lists them (and the docs);
+  test_peers_differ_only_where_documented keeps that list true.
+
+Run `python3 tests/e2e/test_differential.py [--signpost]` to print every difference.
+"""
+
+import random
+import sys
+
+import dns.exception
+import dns.flags
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+import dnsq
+import servers
+
+SERVED_APEXES = {dns.name.from_text(z) for z in servers.DEFAULT_ZONES}
+
+
+# -- the queries ------------------------------------------------------------------------------
+
+class Q:
+    def __init__(self, name, rdtype, edns=None, payload=1232, do=False, tcp=False, rd=False):
+        self.name, self.rdtype, self.edns, self.payload = name, rdtype, edns, payload
+        self.do, self.tcp, self.rd = do, tcp, rd
+
+    @property
+    def key(self):
+        k = "%s %s" % (self.name, self.rdtype)
+        if self.edns is not None:
+            k += " edns%d/%d" % (self.edns, self.payload)
+        if self.do:
+            k += " +do"
+        if self.rd:
+            k += " +rd"
+        if self.tcp:
+            k += " tcp"
+        return k
+
+    def send(self, server):
+        q = dnsq.make(self.name, self.rdtype, edns=self.edns, payload=self.payload, do=self.do,
+                      rd=self.rd)
+        try:
+            return server.query(q, tcp=self.tcp, timeout=5.0)
+        except dns.exception.Timeout:
+            return None
+
+
+# Every owner name of the zone (and some that are not), each with the types worth asking.
+COMMON = ["A", "AAAA", "TXT", "MX"]
+NAMES = {
+    "@": COMMON + ["SOA", "NS", "CAA", "SRV", "DS", "ANY"],
+    "www": COMMON + ["CNAME", "ANY"],
+    "ns1": ["A", "AAAA"],
+    "ns2": ["A", "AAAA"],
+    "mail": ["A", "AAAA", "MX"],
+    "mixed": ["A", "TXT"],
+    "upper.case": ["A", "CNAME", "TXT"],
+    "case": ["A"],
+    "cname": COMMON + ["CNAME"],
+    "chain1": ["A", "AAAA", "CNAME"],
+    "chain3": ["A"],
+    "loop1": ["A", "CNAME"],
+    "selfloop": ["A"],
+    "ext": ["A", "CNAME"],
+    "dangling": ["A", "CNAME"],
+    "towild": ["A", "TXT", "AAAA"],
+    "tosub": ["A"],
+    "toinner": ["A"],
+    "long01": ["A"],
+    "long07": ["A"],
+    "foo.wild": COMMON + ["ANY"],
+    "a.b.wild": ["A"],
+    "wild": ["A", "TXT"],
+    "*.wild": ["A", "MX"],
+    "exists.wild": ["A", "TXT"],
+    "x.exists.wild": ["A"],
+    "ent.wild": ["A"],
+    "x.ent.wild": ["A"],
+    "host.ent.wild": ["A"],
+    "foo.cnamewild": ["A", "CNAME", "TXT"],
+    "*.cnamewild": ["A"],
+    "foo.mxwild": ["MX", "A"],
+    "ent": ["A", "TXT", "ANY"],
+    "b.ent": ["A"],
+    "a.b.ent": ["A", "AAAA"],
+    "x.ent": ["A"],
+    "sub": ["NS", "DS", "A", "SOA", "ANY"],
+    "host.sub": ["A", "DS"],
+    "ns1.sub": ["A", "AAAA"],
+    "extdeleg": ["NS", "DS", "A"],
+    "www.extdeleg": ["A"],
+    "sibdeleg": ["NS", "A"],
+    "inner": ["DS", "NS", "SOA", "A"],
+    "ns1.inner": ["A"],
+    "www.inner": ["A", "TXT"],
+    "back.inner": ["A"],
+    "nx.inner": ["A"],
+    "_sip._tcp": ["SRV", "A"],
+    "_sip._udp": ["SRV"],
+    "_tcp": ["A"],
+    "mxdeleg": ["MX"],
+    "mxwild": ["MX"],
+    "caa": ["CAA", "ANY"],
+    "https": ["HTTPS", "A"],
+    "svcb": ["SVCB"],
+    "svc": ["A"],
+    "naptr": ["NAPTR"],
+    "ptr": ["PTR"],
+    "spf": ["SPF", "TXT"],
+    "sshfp": ["SSHFP"],
+    "_443._tcp.www": ["TLSA"],
+    "_tcp.www": ["A"],
+    "txt": ["TXT"],
+    "unknown": ["TYPE65534", "A"],
+    "mid": ["TXT"],
+    "nx": ["A", "AAAA", "TXT", "MX"],
+    "deep.nx": ["A"],
+    "www.example.org.": ["A"],
+    "test.": ["SOA"],
+    ".": ["NS"],
+}
+
+
+def _case_variant(name, rng):
+    return "".join(c.upper() if rng.random() < 0.5 else c.lower() for c in name)
+
+
+def build_queries():
+    qs = []
+    for name, types in NAMES.items():
+        for t in types:
+            qs.append(Q(name, t))
+    # EDNS on (and the DO bit) for a spread of cases
+    for name, t in [("@", "SOA"), ("www", "A"), ("nx", "A"), ("ent", "A"), ("foo.wild", "A"),
+                    ("host.sub", "A"), ("sub", "DS"), ("cname", "A"), ("@", "MX"),
+                    ("www.example.org.", "A"), ("_sip._tcp", "SRV"), ("@", "ANY")]:
+        qs.append(Q(name, t, edns=0))
+        qs.append(Q(name, t, edns=0, do=True))
+    qs.append(Q("www", "A", edns=0, payload=512))
+    qs.append(Q("www", "A", rd=True))
+    qs.append(Q("www", "A", edns=0, rd=True))
+    # sizes: truncation over UDP, everything over TCP
+    for name, t in [("big", "TXT"), ("many", "A"), ("medium", "TXT")]:
+        qs.append(Q(name, t))
+        qs.append(Q(name, t, edns=0, payload=512))
+        qs.append(Q(name, t, edns=0, payload=1232))
+        qs.append(Q(name, t, edns=0, payload=4096))
+        qs.append(Q(name, t, tcp=True))
+    qs.append(Q("mid", "TXT", edns=0, payload=100))
+    # case variants (fixed seed)
+    rng = random.Random(20240101)
+    for name, t in [("www", "A"), ("mixed", "A"), ("foo.wild", "A"), ("host.sub", "A"),
+                    ("cname", "A"), ("nx", "A"), ("ent", "A"), ("_sip._tcp", "SRV"),
+                    ("www.inner", "A"), ("sub", "DS")]:
+        qs.append(Q(_case_variant(dnsq.qname(name), rng), t))
+    # meta types and oddities
+    qs += [Q("@", "AXFR"), Q("@", "IXFR"), Q("@", "AXFR", tcp=True), Q("@", "TYPE0"),
+           Q("@", "RRSIG"), Q("@", "NSEC", edns=0, do=True), Q("www", "MAILB"),
+           Q("www", "TYPE65533"), Q("@", "OPT")]
+    seen = set()
+    out = []
+    for q in qs:
+        if q.key not in seen:
+            seen.add(q.key)
+            out.append(q)
+    return out
+
+
+QUERIES = build_queries()
+
+
+# -- comparison --------------------------------------------------------------------------------
+
+def minimize_nsd(nf):
+    """NSD's answer as it would be without the apex NS RRset NSD adds to positive answers
+    (and the addresses of those name servers it adds to the additional section)."""
+    if nf is None or "AA" not in nf["flags"] or not nf["answer"] or not nf["authority"]:
+        return nf
+    auth = nf["authority"]
+    if not all(rr[3] == "NS" for rr in auth):
+        return nf
+    owners = {rr[0] for rr in auth}
+    if len(owners) != 1 or dns.name.from_text(next(iter(owners))) not in SERVED_APEXES:
+        return nf
+    ns_targets = {rr[5].lower() for rr in auth}
+    # targets the answer itself needs addresses for stay
+    needed = set()
+    for rr in nf["answer"]:
+        if rr[3] in ("NS", "MX", "SRV"):
+            needed.add(rr[5].split()[-1].lower())
+    add = frozenset(rr for rr in nf["additional"]
+                    if rr[0] not in ns_targets or rr[0] in needed)
+    out = dict(nf)
+    out["authority"] = frozenset()
+    out["additional"] = add
+    return out
+
+
+def diff_text(a, b, la, lb):
+    if a is None or b is None:
+        return "%s:\n%s\n%s:\n%s" % (la, dnsq.describe(a), lb, dnsq.describe(b))
+    lines = []
+    for k in ("rcode", "opcode", "flags", "question", "edns"):
+        if a[k] != b[k]:
+            lines.append("  %s: %s=%s %s=%s" % (k, la, a[k], lb, b[k]))
+    for sec in ("answer", "authority", "additional"):
+        for rr in sorted(a[sec] - b[sec]):
+            lines.append("  %s only in %s: %s %d %s %s" % (sec, la, rr[0], rr[1], rr[3], rr[5]))
+        for rr in sorted(b[sec] - a[sec]):
+            lines.append("  %s only in %s: %s %d %s %s" % (sec, lb, rr[0], rr[1], rr[3], rr[5]))
+    return "\n".join(lines)
+
+
+# NSD and Knot DNS differ here (beyond NSD's apex NS in positive answers). Each reason is
+# spelled out in docs/differences.md, section "Where NSD and Knot DNS differ".
+PEER_DIFFERENCES = {
+    "@ ANY": "any-rrset-choice",
+    "@ ANY edns0/1232": "any-rrset-choice",
+    "@ ANY edns0/1232 +do": "any-rrset-choice",
+    "toinner A": "cname-across-zones",
+    "back.inner A": "cname-across-zones",
+    "long01 A": "long-cname-chain",
+    "mxdeleg MX": "additional-below-cut",
+    "svcb SVCB": "additional-svcb-target",
+    "@ TYPE0": "qtype-0",
+    "@ AXFR tcp": "axfr-refused-rcode",
+    "@ IXFR": "ixfr-over-udp",
+}
+
+
+def _signpost_any(nf, q):
+    """RFC 8482 minimal ANY as Knot does: one RRset of the name, AA, NOERROR."""
+    assert nf["rcode"] == "NOERROR" and "AA" in nf["flags"], nf
+    types = {rr[3] for rr in nf["answer"]}
+    assert len(types) == 1, "expected one RRset, got %s" % types
+
+
+# Queries where signpost deliberately answers like neither NSD nor Knot: key -> (reason, check).
+# Every entry is explained in docs/differences.md, section "Where signpost differs".
+SIGNPOST_DIFFERENCES = {}
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def answers(nsd_server, knot_server):
+    """Every query's normal form from NSD and Knot."""
+    out = {}
+    for q in QUERIES:
+        out[q.key] = {"nsd": dnsq.normal_form(q.send(nsd_server)),
+                      "knot": dnsq.normal_form(q.send(knot_server))}
+    return out
+
+
+def test_query_list_is_large_enough():
+    assert len(QUERIES) >= 100
+
+
+@pytest.mark.parametrize("q", QUERIES, ids=lambda q: q.key)
+def test_signpost_matches_a_peer(signpost_server, answers, q):
+    got = dnsq.normal_form(q.send(signpost_server))
+    peers = answers[q.key]
+    if q.key in SIGNPOST_DIFFERENCES:
+        reason, check = SIGNPOST_DIFFERENCES[q.key]
+        assert got is not None, "no answer (%s)" % reason
+        check(got, q)
+        return
+    candidates = [("knot", peers["knot"]), ("nsd", peers["nsd"]),
+                  ("nsd-minimized", minimize_nsd(peers["nsd"]))]
+    if any(got == nf for _, nf in candidates):
+        return
+    msg = ["signpost matches neither NSD nor Knot for %r" % q.key, "signpost:", dnsq.describe(got)]
+    for label, nf in candidates[:2]:
+        msg.append("diff signpost vs %s:\n%s" % (label, diff_text(got, nf, "signpost", label)))
+    msg.append("diff signpost vs nsd-minimized:\n%s" %
+               diff_text(got, candidates[2][1], "signpost", "nsd-min"))
+    pytest.fail("\n".join(msg), pytrace=False)
+
+
+def peers_differ(nf_nsd, nf_knot):
+    return nf_knot != nf_nsd and nf_knot != minimize_nsd(nf_nsd)
+
+
+def test_peers_differ_only_where_documented(answers):
+    """Keeps PEER_DIFFERENCES (and docs/differences.md) true for the installed NSD and Knot."""
+    undocumented = []
+    for key, a in answers.items():
+        if peers_differ(a["nsd"], a["knot"]) and key not in PEER_DIFFERENCES:
+            undocumented.append("%s:\n%s" % (key, diff_text(a["nsd"], a["knot"], "nsd", "knot")))
+    stale = [k for k in PEER_DIFFERENCES if k in answers
+             and not peers_differ(answers[k]["nsd"], answers[k]["knot"])]
+    assert not undocumented, "NSD and Knot differ, not in PEER_DIFFERENCES:\n" + "\n".join(undocumented)
+    assert not stale, "PEER_DIFFERENCES entries where they agree now: %s" % stale
+
+
+# -- report --------------------------------------------------------------------------------
+
+def main(argv):
+    kinds = ["nsd", "knot"] + (["signpost"] if "--signpost" in argv else [])
+    started = {}
+    try:
+        for k in kinds:
+            started[k] = servers.KINDS[k]().start()
+        n = 0
+        for q in QUERIES:
+            nf = {k: dnsq.normal_form(q.send(s)) for k, s in started.items()}
+            nsd_min = minimize_nsd(nf["nsd"])
+            if peers_differ(nf["nsd"], nf["knot"]):
+                n += 1
+                print("=== %s [nsd vs knot: %s]" % (q.key, PEER_DIFFERENCES.get(q.key, "UNDOCUMENTED")))
+                print(diff_text(nsd_min, nf["knot"], "nsd-min", "knot"))
+            if "signpost" in nf:
+                sp = nf["signpost"]
+                if sp not in (nf["knot"], nf["nsd"], nsd_min):
+                    print("=== %s [signpost differs]" % q.key)
+                    print(diff_text(sp, nf["knot"], "signpost", "knot"))
+                    print("  --- vs nsd-min")
+                    print(diff_text(sp, nsd_min, "signpost", "nsd-min"))
+        print("%d queries, %d where NSD and Knot differ" % (len(QUERIES), n))
+    finally:
+        for s in started.values():
+            problems = s.stop_and_check()
+            if problems:
+                print("\n".join(problems))
+            s.cleanup()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
