@@ -8,8 +8,8 @@
 #define DNS_MAX_LABELS   128 /* 127 labels plus the root */
 #define DNS_UDP_MIN      512 /* RFC 1035 §2.3.4: without EDNS */
 #define DNS_MSG_MAX      65535
-#define DNS_EDNS_MAX_UDP                                                                           \
-	1232 /* largest UDP payload we send, and advertise (DNS flag day 2020, as NSD and Knot) */
+/* Largest UDP payload we send and advertise (DNS flag day 2020, as NSD and Knot). */
+#define DNS_EDNS_MAX_UDP 1232
 
 enum dns_class { DNS_CLASS_IN = 1, DNS_CLASS_CH = 3, DNS_CLASS_NONE = 254, DNS_CLASS_ANY = 255 };
 

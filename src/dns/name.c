@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define L(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+#define L(c) (uint8_t)((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c))
 #define ROW(b)                                                                                     \
 	L(b + 0), L(b + 1), L(b + 2), L(b + 3), L(b + 4), L(b + 5), L(b + 6), L(b + 7), L(b + 8),  \
 		L(b + 9), L(b + 10), L(b + 11), L(b + 12), L(b + 13), L(b + 14), L(b + 15)
@@ -254,7 +254,9 @@ int dns_name_to_text(const uint8_t *name, char *buf, size_t size)
 			    c == '@' || c == '$') {
 				buf[n++] = '\\';
 				buf[n++] = (char)c;
-			} else if (c > 0x20 && c < 0x7f) {
+			} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				   (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '*' ||
+				   c == '/') {
 				buf[n++] = (char)c;
 			} else {
 				n += (size_t)snprintf(buf + n, size - n, "\\%03u", c);

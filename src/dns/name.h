@@ -54,8 +54,9 @@ int dns_name_unpack(const uint8_t *msg, size_t len, size_t *pos, uint8_t out[DNS
  */
 int dns_name_from_text(const char *text, const uint8_t *origin, uint8_t out[DNS_NAME_MAXLEN]);
 /*
- * Wire → presentation text with a final dot, as BIND writes it: the special characters
- * . \ " ( ) ; @ $ as "\X", other octets outside 0x21-0x7e as "\DDD". Returns the text length, or -1
+ * Wire → presentation text with a final dot: letters, digits and - _ * / as they are, the
+ * special characters . \ " ( ) ; @ $ as "\X", every other octet as "\DDD" (so that any
+ * zone-file reader, libzscanner included, reads it back). Returns the text length, or -1
  * if it does not fit in size (4 * 255 + 1 always fits).
  */
 int dns_name_to_text(const uint8_t *name, char *buf, size_t size);

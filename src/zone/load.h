@@ -15,7 +15,12 @@
  */
 int zone_load_file(const char *path, const uint8_t *origin, struct zone_version **out, char *err,
 		   size_t errlen) __attribute__((warn_unused_result));
-/* Same, from text in memory; `name` is used in messages in place of a path. */
+/*
+ * Same, from text in memory; `name` is used in messages in place of a path. $INCLUDE is
+ * refused: text from an API client must not read the server's files.
+ * Return codes: a zone_err code, -EINVAL (syntax, class), -errno (files), -ELOOP ($INCLUDE
+ * nested over 8 deep), -EPERM ($INCLUDE from a string), -ENOMEM.
+ */
 int zone_load_string(const char *text, size_t len, const char *name, const uint8_t *origin,
 		     struct zone_version **out, char *err, size_t errlen)
 	__attribute__((warn_unused_result));

@@ -310,7 +310,7 @@ int zone_txn_add(struct zone_txn *t, const uint8_t *owner, uint16_t type, uint32
 	dns_name_lower(lc);
 	if (!dns_name_is_sub(lc, t->v->origin))
 		return ZONE_EOUTSIDE;
-	if (dns_type_is_meta(type) || type == DNS_T_IXFR || type == DNS_T_AXFR)
+	if (dns_type_is_meta(type))
 		return ZONE_ETYPE;
 	if (!dns_rdata_valid(type, rdata, rdlen))
 		return ZONE_ERDATA;

@@ -100,7 +100,7 @@ int zone_txn_begin(const struct zone_version *base, const uint8_t *origin, struc
  */
 int zone_txn_add(struct zone_txn *t, const uint8_t *owner, uint16_t type, uint32_t ttl,
 		 const uint8_t *rdata, uint16_t rdlen) __attribute__((warn_unused_result));
-/* Deletes one record (exact rdata match, names case-insensitively); ZONE_ENOTFOUND if absent. */
+/* Deletes one record (rdata matched octet for octet); ZONE_ENOTFOUND if absent. */
 int zone_txn_del(struct zone_txn *t, const uint8_t *owner, uint16_t type, const uint8_t *rdata,
 		 uint16_t rdlen) __attribute__((warn_unused_result));
 /* Deletes a whole RRset; ZONE_ENOTFOUND if absent. */

@@ -27,7 +27,8 @@ static size_t build(uint8_t *buf, uint16_t flags, uint16_t qd, uint16_t an, uint
 			 (uint8_t)ar};
 	memcpy(buf, h, 12);
 	memcpy(buf + 12, "\003www\007example\003com\000\000\001\000\001", 21);
-	memcpy(buf + 33, extra, extra_len);
+	if (extra_len)
+		memcpy(buf + 33, extra, extra_len);
 	return 33 + extra_len;
 }
 
