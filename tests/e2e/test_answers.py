@@ -82,31 +82,36 @@ def assert_referral(r, cut, ns, glue):
 # -- exact matches: the zone file is the oracle ------------------------------------------------
 
 def _exact_cases():
-    zone = dnsq.load_zone()
-    cuts = set()
-    for name, node in zone.nodes.items():
-        if node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NS) and name != zone.origin:
-            cuts.add(name)
     cases = []
-    for name, node in sorted(zone.nodes.items()):
-        below_cut = any(name.is_subdomain(c) and name != c for c in cuts)
-        for rds in node.rdatasets:
-            if below_cut:
-                continue  # glue: answered with a referral
-            if name in cuts and rds.rdtype != dns.rdatatype.DS:
-                continue  # the cut's NS: a referral
-            if name.labels[0] == b"*":
-                continue  # queried literally in test_wildcard_owner_queried_literally
-            cases.append((name.to_text(), dns.rdatatype.to_text(rds.rdtype)))
+    for origin in servers.DEFAULT_ZONES:
+        zone = dnsq.load_zone(origin)
+        cuts = set()
+        for name, node in zone.nodes.items():
+            if node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NS) and name != zone.origin:
+                cuts.add(name)
+        for name, node in sorted(zone.nodes.items()):
+            below_cut = any(name.is_subdomain(c) and name != c for c in cuts)
+            for rds in node.rdatasets:
+                if below_cut:
+                    continue  # glue: answered with a referral
+                if name in cuts and rds.rdtype != dns.rdatatype.DS:
+                    continue  # the cut's NS: a referral
+                if name.labels[0] == b"*":
+                    continue  # queried literally in test_wildcard_owner_queried_literally
+                if name.labels[0] == b"giant":
+                    continue  # too big for any message: test_rrset_too_big_for_any_message
+                if name.labels[0].startswith(b"mx-") and name.labels[0] not in (b"mx-000", b"mx-999"):
+                    continue  # 1000 alike: two will do
+                cases.append((origin, name.to_text(), dns.rdatatype.to_text(rds.rdtype)))
     return cases
 
 
-@pytest.mark.parametrize("name,rdtype", _exact_cases())
-def test_exact_match_every_rrset(server, name, rdtype):
-    """Every authoritative RRset of the zone comes back exactly (rdata and TTL), with AA=1."""
-    zone = dnsq.load_zone()
+@pytest.mark.parametrize("origin,name,rdtype", _exact_cases())
+def test_exact_match_every_rrset(server, origin, name, rdtype):
+    """Every authoritative RRset of the zones comes back exactly (rdata and TTL), with AA=1."""
+    zone = dnsq.load_zone(origin)
     want = zone.find_rdataset(name, rdtype)
-    r = dnsq.ask(server, name, rdtype, edns=0, payload=4096, tcp=rdtype in ("TXT", "A"))
+    r = dnsq.ask(server, name, rdtype, edns=0, payload=4096, tcp=len(want) > 4)
     assert_authoritative(r)
     if want.rdtype == dns.rdatatype.CNAME:
         assert r.answer[0].rdtype == dns.rdatatype.CNAME
@@ -116,7 +121,9 @@ def test_exact_match_every_rrset(server, name, rdtype):
     assert got.ttl == want.ttl, "TTL %d, zone file says %d" % (got.ttl, want.ttl)
     if want.rdtype != dns.rdatatype.CNAME:
         assert len(r.answer) == 1, r
-    assert_positive_authority(r)
+    auth = dnsq.rrs(r.authority)
+    apex_ns = {(origin, "NS", rd.to_text()) for rd in zone.find_rdataset(origin, "NS")}
+    assert auth <= apex_ns, "unexpected authority records %s" % auth
 
 
 ROUTE53_TYPES = ["A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "MX", "NAPTR", "NS", "PTR", "SOA",
@@ -134,8 +141,6 @@ def test_unknown_type_rfc3597(server):
     r = dnsq.ask(server, "unknown", "TYPE65534")
     assert_authoritative(r)
     assert r.answer[0].rdtype == 65534
-    assert r.answer[0][0].to_wire() == bytes.fromhex("deadbeef") if hasattr(
-        r.answer[0][0], "data") else True
     assert r.answer[0][0].to_text().lower() == "\\# 4 deadbeef"
 
 
@@ -611,7 +616,7 @@ def test_responses_never_answered(server, tcp):
     assert probe is not None
 
 
-def test_class_any_and_chaos(server):
+def test_chaos_class_refused(server):
     r = dnsq.ask(server, "www", "A", rdclass="CH")
     assert r.rcode() == dns.rcode.REFUSED
     assert not r.answer
@@ -709,6 +714,39 @@ def test_fits_not_truncated(server, name, edns, payload):
     zone = dnsq.load_zone()
     want = zone.find_rdataset(qname(name), "TXT")
     assert set(r.answer[0]) == set(want)
+
+
+def test_huge_tcp_answer_and_compression(server):
+    """A 40+ KB TCP answer: 1000 MX and 1000 addresses. Names past offset 0x4000 cannot be
+    compression targets; a server that emits such pointers produces wrong names here."""
+    r, n = dnsq.ask_wire(server, "hugemx", "MX", tcp=True)
+    assert_authoritative(r)
+    assert n > 0x4000
+    mx = {rd.exchange.to_text().lower() for rd in r.answer[0]}
+    assert len(r.answer) == 1 and len(r.answer[0]) == 1000
+    assert mx == {"mx-%03d.hugemx.conform.test." % i for i in range(1000)}
+    addrs = {}
+    for rrset in r.additional:
+        if rrset.rdtype == dns.rdatatype.A and rrset.name.to_text().lower() in mx:
+            addrs[rrset.name.to_text().lower()] = {rd.address for rd in rrset}
+    for name, got in addrs.items():
+        i = int(name[3:6])
+        assert got == {"10.1.%d.%d" % (i // 250, i % 250 + 1)}, (name, got)
+    assert len(addrs) > 0, "no additional addresses for in-zone MX targets"
+
+
+@pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
+def test_rrset_too_big_for_any_message(server, tcp):
+    """300 TXT of 250 bytes (75 KB) cannot fit a DNS message even over TCP. NSD answers TC=1,
+    Knot SERVFAIL; either is fine. What matters: a well-formed reply of at most 65535 bytes
+    and a server that keeps serving."""
+    r, n = dnsq.ask_wire(server, "giant", "TXT", tcp=tcp, edns=0, payload=4096)
+    assert n <= 65535 if tcp else n <= 4096
+    assert (r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.TC) or \
+        r.rcode() == dns.rcode.SERVFAIL, r
+    for rrset in r.answer:  # no partial RRset
+        assert len(rrset) == 300
+    assert_authoritative(dnsq.ask(server, "www", "A", tcp=tcp))
 
 
 # -- transports ----------------------------------------------------------------------------

@@ -161,7 +161,8 @@ def test_bad_zone_reported_and_refused_others_served(make_server, tmp_path, case
 
 class Hammer:
     """Queries the server from a background thread (UDP and TCP, v4 and v6) until stopped,
-    counting queries that got no answer or a wrong one."""
+    counting queries that got no answer or a wrong one. `name` is www.ZONE: asked for A,
+    and ZONE for SOA."""
 
     def __init__(self, server, name, timeout=10.0):
         self.server, self.name, self.timeout = server, name, timeout
@@ -180,7 +181,8 @@ class Hammer:
             i += 1
             self.sent += 1
             try:
-                r = self.server.query(dnsq.make(self.name, rdtype), tcp=tcp, host=host,
+                qn = self.name if rdtype == "A" else self.name.split(".", 1)[1]
+                r = self.server.query(dnsq.make(qn, rdtype), tcp=tcp, host=host,
                                       timeout=self.timeout)
             except Exception as e:  # a drop: timeout, reset, ...
                 self.failures.append("%s %s tcp=%s: %r" % (host, rdtype, tcp, e))
@@ -364,3 +366,49 @@ def test_log_level_debug_logs_more(make_server):
         s.query(dnsq.make("www", "A"))
     assert len(loud.stderr()) >= len(quiet.stderr())
     assert loud.stderr().strip(), "nothing logged at debug level"
+
+
+# -- TCP limits --------------------------------------------------------------------------
+
+def _closed_by_server(sock, timeout):
+    sock.settimeout(timeout)
+    try:
+        while True:
+            data = sock.recv(4096)
+            if not data:
+                return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except OSError:  # timeout
+        return False
+
+
+def test_tcp_idle_timeout_closes_connections(make_server):
+    srv = make_server("signpost", extra_args=["--tcp-idle-timeout", "1"])
+    silent = dnsq.tcp_connect(srv)
+    used = dnsq.tcp_connect(srv)
+    try:
+        used.sendall(dnsq.frame(dnsq.make("www", "A", id=99).to_wire()))
+        assert dnsq.tcp_read_msg(used, timeout=10)[:2] == b"\x00\x63"
+        # generous bound: the point is that they are closed at all, not how fast
+        assert _closed_by_server(silent, 60), "silent connection never closed"
+        assert _closed_by_server(used, 60), "idle connection never closed"
+    finally:
+        silent.close()
+        used.close()
+
+
+def test_tcp_max_connections_new_clients_still_served(make_server):
+    srv = make_server("signpost", extra_args=["--tcp-max-connections", "8"])
+    held = []
+    try:
+        for _ in range(40):
+            held.append(dnsq.tcp_connect(srv))
+        for i in range(5):
+            r = srv.query(dnsq.make("www", "A"), tcp=True, timeout=10)
+            assert r.answer
+            r = srv.query(dnsq.make("www", "A"), timeout=10)
+            assert r.answer
+    finally:
+        for s in held:
+            s.close()
