@@ -3,8 +3,10 @@ BUILD ?= build
 ASAN ?= build-asan
 FUZZ ?= build-fuzz
 MESON_FLAGS ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test unit e2e asan asan-test fuzz fuzz-run bench fmt fmt-check clean
+.PHONY: all deps test unit e2e asan asan-test fuzz fuzz-run fuzz-corpus check bench fmt fmt-check \
+	clean help
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -41,8 +43,17 @@ $(FUZZ)/build.ninja:
 fuzz: $(FUZZ)/build.ninja
 	ninja -C $(FUZZ)
 
+# Replays the seed corpora, then fuzzes each target for FUZZ_SECONDS (0: replay only).
 fuzz-run: fuzz
 	bash tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
+
+# Rewrites the seed corpora in tests/fuzz/corpus/ from tests/fuzz/make_corpus.py.
+fuzz-corpus:
+	/usr/bin/python3 tests/fuzz/make_corpus.py
+
+# The whole suite, as CI runs it (scripts/check; FUZZ_SECONDS shortens the fuzzing).
+check:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/check
 
 bench: all
 	bash bench/run.sh
@@ -54,4 +65,15 @@ fmt-check:
 	clang-format --dry-run --Werror $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'bench/*.[ch]')
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(FUZZ)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ) build-check
+
+help:
+	@echo "make            build $(BUILD)/signpost (meson + ninja)"
+	@echo "make deps       install the Debian packages (scripts/install-deps)"
+	@echo "make test       unit and e2e tests (make unit, make e2e)"
+	@echo "make asan       ASan+UBSan build in $(ASAN); make asan-test runs the tests on it"
+	@echo "make fuzz       libFuzzer targets in $(FUZZ); make fuzz-run replays and fuzzes"
+	@echo "make check      the whole suite as CI runs it (scripts/check)"
+	@echo "make bench      signpost against NSD and Knot DNS (bench/run.sh)"
+	@echo "make fmt        clang-format the tracked C files; make fmt-check only checks"
+	@echo "make clean      remove the build directories"
