@@ -31,6 +31,7 @@ struct resp {
 	uint16_t flags;
 	uint16_t rcode;
 	bool tc;
+	bool referral; /* the additional section holds glue */
 	/* Names whose A/AAAA records belong in the additional section. */
 	const uint8_t *add_names[MAX_ADDITIONAL];
 	bool add_glue[MAX_ADDITIONAL];
@@ -119,6 +120,9 @@ static bool put_rdata(struct resp *r, uint16_t type, const uint8_t *rd, uint16_t
 /* Remembers a name whose addresses go in the additional section. */
 static void want_additional(struct resp *r, const uint8_t *name, bool glue)
 {
+	for (unsigned i = 0; i < r->nadd; i++)
+		if (dns_name_equal(r->add_names[i], name))
+			return;
 	if (r->nadd < MAX_ADDITIONAL) {
 		r->add_names[r->nadd] = name;
 		r->add_glue[r->nadd++] = glue;
@@ -215,6 +219,7 @@ static void put_answer_rrset(struct resp *r, const struct zone_node *n, const st
 /* Referral to the zone cut at `cut` (RFC 1034 §4.3.2 step 3b): NS in authority, glue. */
 static void put_referral(struct resp *r, const struct zone_node *cut)
 {
+	r->referral = true;
 	const struct zone_rrset *ns = zone_node_rrset(cut, DNS_T_NS);
 	if (!need(r, put_rrset(r, AUTHORITY, cut, ns, 0, zone_node_name(cut), 0)))
 		return;
@@ -237,8 +242,9 @@ static void put_additional(struct resp *r, const struct zone_version *v)
 		struct zone_qname q;
 		zone_qname_init(&q, name);
 		const struct zone_node *n;
-		if (r->add_glue[i]) {
-			/* Glue lies below the cut, where a normal lookup would stop. */
+		if (r->referral) {
+			/* Glue lies below a cut (this one, or a sibling's: RFC 9471 §2.2),
+			   where a normal lookup would stop. */
 			n = zone_version_get(v, q.name);
 		} else {
 			struct zone_find_result fr;
@@ -273,7 +279,7 @@ static const uint8_t *cname_target(const struct zone_node *n, const struct zone_
  * Writes answer and authority, remembers additional targets.
  */
 static void answer_zone(struct resp *r, const struct zone_version *v, const struct zone_qname *qn,
-			uint16_t qtype, bool tcp)
+			uint16_t qtype)
 {
 	struct zone_qname chain_q;
 	const struct zone_qname *cur = qn;
@@ -304,13 +310,11 @@ static void answer_zone(struct resp *r, const struct zone_version *v, const stru
 		}
 		/* EXACT, or WILDCARD (synthesised under the query name: RFC 4592 §4.1). */
 		if (qtype == DNS_T_ANY) {
-			/* RFC 8482 §4.1: over UDP one RRset; over TCP all of them. */
-			for (unsigned i = 0; i < n->nrrsets && !r->tc; i++) {
-				put_answer_rrset(r, n, &n->rrsets[i], owner_off, owner);
-				if (!tcp)
-					break;
-			}
-			if (n->nrrsets == 0)
+			/* RFC 8482 §4.1: one RRset (the first in type order), over UDP and TCP
+			   alike, as NSD and Knot do. */
+			if (n->nrrsets > 0)
+				put_answer_rrset(r, n, &n->rrsets[0], owner_off, owner);
+			else
 				need(r, put_soa_negative(r, v));
 			return;
 		}
@@ -324,11 +328,11 @@ static void answer_zone(struct resp *r, const struct zone_version *v, const stru
 			need(r, put_soa_negative(r, v)); /* NODATA (RFC 2308 §2.2) */
 			return;
 		}
-		if (!need(r, put_rrset(r, ANSWER, n, cname, owner_off, owner, 0)))
-			return;
 		for (unsigned i = 0; i < hops; i++)
 			if (seen[i] == n)
-				return; /* a loop: the CNAMEs so far are the answer */
+				return; /* a loop: the CNAMEs so far, each once, are the answer */
+		if (!need(r, put_rrset(r, ANSWER, n, cname, owner_off, owner, 0)))
+			return;
 		if (hops == MAX_CNAME_CHAIN)
 			return;
 		seen[hops++] = n;
@@ -417,14 +421,14 @@ size_t auth_answer(const struct zone_set *s, const uint8_t *msg, size_t len, uin
 		r.rcode = q.rcode;
 		return finish(&r, &q, question);
 	}
-	if (q.qclass != DNS_CLASS_IN) {
+	if (q.qclass != DNS_CLASS_IN && q.qclass != DNS_CLASS_ANY) {
 		r.rcode = DNS_RC_REFUSED;
 		return finish(&r, &q, question);
 	}
 	if (q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR || q.qtype == DNS_T_MAILA ||
 	    q.qtype == DNS_T_MAILB) {
-		/* Zone transfers are not offered yet: refused over TCP, not implemented over UDP
-		   (Knot's answers). */
+		/* Zone transfers are not offered yet: refused over TCP; over UDP, where a
+		   transfer cannot run (RFC 5936 §4.2), not implemented. */
 		r.rcode = tcp ? DNS_RC_REFUSED : DNS_RC_NOTIMP;
 		return finish(&r, &q, question);
 	}
@@ -451,7 +455,7 @@ size_t auth_answer(const struct zone_set *s, const uint8_t *msg, size_t len, uin
 	for (int i = 0; i < qn.labels && i < 8; i++)
 		dns_compr_add(&r.compr, (uint16_t)(QNAME_OFF + qn.off[i]));
 	r.flags |= DNS_F_AA;
-	answer_zone(&r, v, &qn, q.qtype, tcp);
+	answer_zone(&r, v, &qn, q.qtype);
 	if (!r.tc)
 		put_additional(&r, v);
 	return finish(&r, &q, question);

@@ -909,7 +909,7 @@ static void test_longest_match_zone(void **state)
 	assert_negative(DNS_RC_NXDOMAIN, "example.com.", 300);
 }
 
-/* RFC 8482 §4.1: over UDP one RRset; over TCP all of them (signpost's documented choice). */
+/* RFC 8482 §4.1: one RRset, over UDP and TCP alike (as NSD 4.6 and Knot 3.2 answer). */
 static void test_any(void **state)
 {
 	ask("example.com.", DNS_T_ANY);
@@ -927,12 +927,9 @@ static void test_any(void **state)
 	build("example.com.", DNS_T_ANY, &(struct query){0});
 	run(true, DNS_MSG_MAX);
 	assert_true(aa());
-	assert_int_equal(count(AN, "example.com.", DNS_T_SOA), 1);
-	assert_int_equal(count(AN, "example.com.", DNS_T_NS), 2);
-	assert_int_equal(count(AN, "example.com.", DNS_T_MX), 2);
-	assert_int_equal(count(AN, "example.com.", DNS_T_A), 1);
-	assert_int_equal(count(AN, "example.com.", DNS_T_TXT), 1);
-	assert_int_equal(R.n[AN], 7);
+	assert_true(R.n[AN] >= 1);
+	for (unsigned i = 1; i < R.n[AN]; i++)
+		assert_int_equal(R.rr[AN][i].type, R.rr[AN][0].type);
 
 	/* A CNAME owner: the CNAME, not followed. */
 	ask("alias.example.com.", DNS_T_ANY);
@@ -941,8 +938,8 @@ static void test_any(void **state)
 	/* A wildcard: synthesised. */
 	build("foo.wild.example.com.", DNS_T_ANY, &(struct query){0});
 	run(true, DNS_MSG_MAX);
-	assert_int_equal(R.n[AN], 2);
-	assert_int_equal(count(AN, "foo.wild.example.com.", 0), 2);
+	assert_int_equal(R.n[AN], 1);
+	assert_int_equal(count(AN, "foo.wild.example.com.", 0), 1);
 	/* An empty non-terminal: NODATA. A missing name: NXDOMAIN. */
 	ask("ent.example.com.", DNS_T_ANY);
 	assert_negative(DNS_RC_NOERROR, "example.com.", 300);
