@@ -749,6 +749,85 @@ def test_rrset_too_big_for_any_message(server, tcp):
     assert_authoritative(dnsq.ask(server, "www", "A", tcp=tcp))
 
 
+def _payload_sweep(full):
+    ps = set(range(512, 1233, 41)) | {full - 2, full - 1, full, full + 1, 1232}
+    return sorted(p for p in ps if 512 <= p <= 1232)
+
+
+@pytest.mark.parametrize("name,rdtype", [("mxmany", "MX"), ("medium", "TXT"), ("@", "NS")])
+def test_udp_size_boundaries(server, name, rdtype):
+    """Sweep the advertised UDP size across the response's full size: never larger than
+    advertised; TC=0 responses have the whole answer; additional data is whole RRsets of
+    the full response, dropped (without TC) when it does not fit, all there when it does."""
+    full, full_n = dnsq.ask_wire(server, name, rdtype, tcp=True, edns=0, payload=4096)
+    want_answer = dnsq.section_set(full.answer)
+    want_add = dnsq.section_set(full.additional)
+    for payload in _payload_sweep(full_n):
+        r, n = dnsq.ask_wire(server, name, rdtype, edns=0, payload=payload)
+        assert n <= payload, "payload %d: %d-byte response" % (payload, n)
+        if r.flags & dns.flags.TC:
+            assert payload < full_n, "payload %d >= full size %d, yet TC=1" % (payload, full_n)
+            continue
+        assert dnsq.section_set(r.answer) == want_answer, "payload %d: answer differs" % payload
+        got_add = dnsq.section_set(r.additional)
+        assert got_add <= want_add, "payload %d: additional not from the full answer" % payload
+        if payload >= full_n:
+            assert got_add == want_add, "payload %d >= %d: additional incomplete" % (payload, full_n)
+
+
+def _long_name(total, label_len, suffix="nx.conform.test."):
+    """A name of exactly `total` octets in wire form, ending in `suffix`."""
+    sfx = dns.name.from_text(suffix)
+    room = total - len(sfx.to_wire())
+    labels = []
+    while room > 0:
+        n = min(label_len, room - 1)
+        if n < 1:
+            break
+        labels.append("a" * n if len(labels) % 2 else "B" * n)
+        room -= n + 1
+    name = dns.name.from_text(".".join(labels) + "." + suffix)
+    return name, len(name.to_wire())
+
+
+@pytest.mark.parametrize("label_len", [63, 1, 7])
+@pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
+def test_maximum_length_names(server, label_len, tcp):
+    """255-octet names (and 127 labels): NXDOMAIN below nx, wildcard answers below wild
+    (the synthesized owner is as long as the question), a CNAME below cnamewild."""
+    name, n = _long_name(255, label_len)
+    assert n == 255
+    r = server.query(dnsq.make(name, "A"), tcp=tcp)
+    assert_negative(r, dns.rcode.NXDOMAIN)
+    assert r.question[0].name.to_text() == name.to_text()
+    wname, n = _long_name(255, label_len, "wild.conform.test.")
+    assert n == 255
+    r = server.query(dnsq.make(wname, "A", edns=0), tcp=tcp)
+    assert_authoritative(r)
+    assert answer_rrs(r) == {(wname.to_text().lower(), "A", "192.0.2.100")}
+    cname, n = _long_name(255, label_len, "cnamewild.conform.test.")
+    r = server.query(dnsq.make(cname, "A", edns=0), tcp=tcp)
+    assert_authoritative(r)
+    assert answer_rrs(r) == {(cname.to_text().lower(), "CNAME", "www.conform.test."),
+                             ("www.conform.test.", "A", "192.0.2.80")}
+
+
+def test_case_folding_is_ascii_only(server):
+    """caf\\195\\169 exists; its 'upper case' in ASCII (CAF\\195\\169) matches, but
+    \\195\\137 (0xA9 with the 0x20 bit cleared) is another name."""
+    for variant in ("caf\\195\\169", "CAF\\195\\169", "CaF\\195\\169"):
+        r = dnsq.ask(server, variant, "TXT")
+        assert_authoritative(r)
+        assert answer_rrs(r) == {("caf\\195\\169.conform.test.", "TXT", '"utf-8 e-acute, lower case"')}
+    assert_negative(dnsq.ask(server, "caf\\195\\137", "TXT"), dns.rcode.NXDOMAIN)
+    assert_negative(dnsq.ask(server, "\\000nux", "A"), dns.rcode.NXDOMAIN)
+    r = dnsq.ask(server, "DOT\\.INSIDE", "TXT")
+    assert_authoritative(r)
+    assert_negative(dnsq.ask(server, "dot.inside", "TXT"), dns.rcode.NXDOMAIN)
+    r = dnsq.ask(server, "\\000NUL", "A")
+    assert answer_rrs(r) == {("\\000nul.conform.test.", "A", "192.0.2.33")}
+
+
 # -- transports ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
