@@ -129,7 +129,10 @@ FLAG_NAMES = ("QR", "AA", "TC", "RD", "RA", "AD", "CD")
 
 
 def flag_set(msg):
-    return frozenset(f for f in FLAG_NAMES if msg.flags & getattr(dns.flags, f))
+    out = {f for f in FLAG_NAMES if msg.flags & getattr(dns.flags, f)}
+    if msg.flags & 0x0040:
+        out.add("Z")
+    return frozenset(out)
 
 
 # Types whose rdata text holds only names and numbers: compared case-insensitively (servers
@@ -163,7 +166,7 @@ def normal_form(msg):
         return None
     edns = None
     if msg.edns >= 0:
-        edns = (msg.edns, bool(msg.ednsflags & dns.flags.DO))
+        edns = (msg.edns, msg.ednsflags & 0xFFFF)  # version, DO and the Z flags
     return {
         "rcode": dns.rcode.to_text(msg.rcode()),
         "opcode": dns.opcode.to_text(msg.opcode()),

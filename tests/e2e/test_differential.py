@@ -36,9 +36,11 @@ SERVED_APEXES = {dns.name.from_text(z) for z in servers.DEFAULT_ZONES}
 # -- the queries ------------------------------------------------------------------------------
 
 class Q:
-    def __init__(self, name, rdtype, edns=None, payload=1232, do=False, tcp=False, rd=False):
+    def __init__(self, name, rdtype, edns=None, payload=1232, do=False, tcp=False, rd=False,
+                 flags=0, ednsflags=0):
         self.name, self.rdtype, self.edns, self.payload = name, rdtype, edns, payload
         self.do, self.tcp, self.rd = do, tcp, rd
+        self.flags, self.ednsflags = flags, ednsflags  # extra header / EDNS flag bits
 
     @property
     def key(self):
@@ -49,6 +51,10 @@ class Q:
             k += " +do"
         if self.rd:
             k += " +rd"
+        if self.flags:
+            k += " flags=%04x" % self.flags
+        if self.ednsflags:
+            k += " ednsflags=%04x" % self.ednsflags
         if self.tcp:
             k += " tcp"
         return k
@@ -56,6 +62,10 @@ class Q:
     def send(self, server):
         q = dnsq.make(self.name, self.rdtype, edns=self.edns, payload=self.payload, do=self.do,
                       rd=self.rd)
+        if self.flags:
+            q.flags |= self.flags
+        if self.ednsflags:
+            q.ednsflags |= self.ednsflags
         try:
             return server.query(q, tcp=self.tcp, timeout=5.0)
         except dns.exception.Timeout:
@@ -197,6 +207,15 @@ def build_queries():
     qs.append(Q("www", "A", edns=0, payload=512))
     qs.append(Q("www", "A", rd=True))
     qs.append(Q("www", "A", edns=0, rd=True))
+    # header bits: CD and AD in queries, the Z bit, TC set in a query, EDNS Z flags
+    for fl in (0x0010, 0x0020, 0x0040, 0x0200, 0x0030):
+        qs.append(Q("www", "A", flags=fl))
+        qs.append(Q("nx", "A", edns=0, flags=fl))
+    qs.append(Q("www", "A", edns=0, ednsflags=0x4000))
+    qs.append(Q("www", "A", edns=0, ednsflags=0x0001))
+    for p in (0, 1, 511, 513, 65535):
+        qs.append(Q("mid", "TXT", edns=0, payload=p))
+        qs.append(Q("medium", "TXT", edns=0, payload=p))
     # sizes: truncation over UDP, everything over TCP
     for name, t in [("big", "TXT"), ("many", "A"), ("medium", "TXT")]:
         qs.append(Q(name, t))
@@ -302,6 +321,8 @@ def peer_difference(q):
         return PEER_DIFFERENT_NAMES[name]
     if name == "@" and q.rdtype == "ANY":
         return "any-rrset-choice"
+    if q.edns is not None and q.payload == 1:
+        return "edns-payload-1"
     return PEER_DIFFERENCES.get("%s %s%s" % (name, q.rdtype, " tcp" if q.tcp else ""))
 
 
@@ -324,6 +345,13 @@ def _capped_additional(nf, q, peers):
     assert len({rr[0] for rr in nf["additional"]}) <= 32
 
 
+def _cd_copied(nf, q, peers):
+    """As Knot, but with CD copied from the query (RFC 4035 3.1.6)."""
+    knot = dict(peers["knot"])
+    knot["flags"] = tuple(sorted(set(knot["flags"]) | {"CD"}))
+    assert nf == knot, diff_text(nf, knot, "signpost", "knot+CD")
+
+
 # Queries where signpost deliberately answers like neither NSD nor Knot:
 # key -> (reason, check(signpost's normal form, the query, {"nsd": nf, "knot": nf})).
 # Every entry is explained in docs/differences.md, section "Where signpost differs".
@@ -333,6 +361,10 @@ SIGNPOST_DIFFERENCES = {
     "www MAILB": ("MAILA/MAILB (RFC 883 meta types, obsolete): NOTIMP", _refusal("NOTIMP")),
     "@ OPT": ("QTYPE OPT is a pseudo-type that cannot be asked for: FORMERR",
               _refusal("FORMERR")),
+    "www A flags=0010": ("CD copied from query to response (RFC 4035 3.1.6)", _cd_copied),
+    "www A flags=0030": ("CD copied from query to response (RFC 4035 3.1.6)", _cd_copied),
+    "nx A edns0/1232 flags=0010": ("CD copied from query to response (RFC 4035 3.1.6)", _cd_copied),
+    "nx A edns0/1232 flags=0030": ("CD copied from query to response (RFC 4035 3.1.6)", _cd_copied),
     "hugemx MX tcp": ("additional section capped at 32 target names per response "
                       "(threats doc 2, MUST 4)", _capped_additional),
 }
