@@ -1,0 +1,390 @@
+/* daemon/config.c - the configuration file and the settings it shares with the flags. */
+#include "daemon/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/name.h"
+
+static const uint8_t ROOT[1] = {0};
+
+void config_init(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->log_level = LOG_INFO;
+	c->tcp_idle_timeout_ms = CONFIG_DEFAULT_TCP_IDLE_MS;
+	c->tcp_max_connections = CONFIG_DEFAULT_TCP_MAX_CONNS;
+}
+
+void config_free(struct config *c)
+{
+	for (size_t i = 0; i < c->nzones; i++) {
+		free(c->zones[i].name);
+		free(c->zones[i].path);
+	}
+	free(c->zones);
+	free(c->listen);
+	memset(c, 0, sizeof(*c));
+}
+
+static int parse_uint(const char *text, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	if (!isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	unsigned long v = strtoul(text, &end, 10);
+	if (*end != '\0' || errno || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int config_add_listen(struct config *c, const char *text, char *err, size_t errlen)
+{
+	struct server_addr a;
+	int rc = server_addr_parse(text, CONFIG_DEFAULT_PORT, &a, err, errlen);
+	if (rc != 0)
+		return rc;
+	struct server_addr *l = realloc(c->listen, (c->nlisten + 1) * sizeof(*l));
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	l[c->nlisten++] = a;
+	c->listen = l;
+	return 0;
+}
+
+/* Appends a copy of z (strings duplicated). */
+static int push_zone(struct config *c, const uint8_t *origin, const char *name, const char *path)
+{
+	struct config_zone *zs = realloc(c->zones, (c->nzones + 1) * sizeof(*zs));
+	if (!zs)
+		return -ENOMEM;
+	c->zones = zs;
+	struct config_zone *z = &zs[c->nzones];
+	memcpy(z->origin, origin, dns_name_len(origin));
+	z->name = strdup(name);
+	z->path = strdup(path);
+	if (!z->name || !z->path) {
+		free(z->name);
+		free(z->path);
+		return -ENOMEM;
+	}
+	c->nzones++;
+	return 0;
+}
+
+const struct config_zone *config_find_zone(const struct config *c, const uint8_t *origin)
+{
+	for (size_t i = 0; i < c->nzones; i++)
+		if (dns_name_equal(c->zones[i].origin, origin))
+			return &c->zones[i];
+	return NULL;
+}
+
+int config_add_zone(struct config *c, const char *name, const char *path, char *err, size_t errlen)
+{
+	uint8_t origin[DNS_NAME_MAXLEN];
+	if (name[0] == '\0' || dns_name_from_text(name, ROOT, origin) < 0) {
+		snprintf(err, errlen, "'%s' is not a valid zone name", name);
+		return -EINVAL;
+	}
+	dns_name_lower(origin);
+	if (path[0] == '\0') {
+		snprintf(err, errlen, "zone %s: missing the zone file path", name);
+		return -EINVAL;
+	}
+	if (config_find_zone(c, origin)) {
+		snprintf(err, errlen, "zone %s is given twice", name);
+		return -EINVAL;
+	}
+	if (push_zone(c, origin, name, path) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int config_add_zone_spec(struct config *c, const char *spec, char *err, size_t errlen)
+{
+	const char *eq = strchr(spec, '=');
+	if (!eq || eq == spec || eq[1] == '\0') {
+		snprintf(err, errlen,
+			 "--zone '%s': expected NAME=FILE, e.g. example.com=example.com.zone",
+			 spec);
+		return -EINVAL;
+	}
+	char name[4 * DNS_NAME_MAXLEN + 2];
+	size_t n = (size_t)(eq - spec);
+	if (n >= sizeof(name)) {
+		snprintf(err, errlen, "--zone '%.*s...': the zone name is too long", 40, spec);
+		return -EINVAL;
+	}
+	memcpy(name, spec, n);
+	name[n] = '\0';
+	return config_add_zone(c, name, eq + 1, err, errlen);
+}
+
+int config_set_workers(struct config *c, const char *text, char *err, size_t errlen)
+{
+	unsigned long v = 0;
+	if (strcmp(text, "auto") != 0 && parse_uint(text, 1, CONFIG_MAX_WORKERS, &v) != 0) {
+		snprintf(err, errlen, "workers '%s': expected a number from 1 to %u, or auto", text,
+			 CONFIG_MAX_WORKERS);
+		return -EINVAL;
+	}
+	c->workers = (unsigned)v;
+	c->set |= CONFIG_SET_WORKERS;
+	return 0;
+}
+
+int config_set_log_level(struct config *c, const char *text, char *err, size_t errlen)
+{
+	int lvl = log_level_parse(text);
+	if (lvl < 0) {
+		snprintf(err, errlen, "log level '%s': expected error, warning, info or debug",
+			 text);
+		return -EINVAL;
+	}
+	c->log_level = (enum log_level)lvl;
+	c->set |= CONFIG_SET_LOG_LEVEL;
+	return 0;
+}
+
+int config_set_tcp_idle_timeout(struct config *c, const char *text, char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	double s = strtod(text, &end);
+	if (!isdigit((unsigned char)text[0]) || *end != '\0' || errno || !isfinite(s) || s <= 0 ||
+	    s * 1000 > CONFIG_MAX_TCP_IDLE_MS) {
+		snprintf(err, errlen,
+			 "TCP idle timeout '%s': expected seconds, more than 0 and at most %u",
+			 text, CONFIG_MAX_TCP_IDLE_MS / 1000);
+		return -EINVAL;
+	}
+	double msd = s * 1000;
+	unsigned ms = (unsigned)msd; /* rounded up below: no libm for ceil() */
+	if (ms < msd)
+		ms++;
+	c->tcp_idle_timeout_ms = ms;
+	c->set |= CONFIG_SET_TCP_IDLE;
+	return 0;
+}
+
+int config_set_tcp_max_connections(struct config *c, const char *text, char *err, size_t errlen)
+{
+	unsigned long v;
+	if (parse_uint(text, 1, CONFIG_MAX_TCP_MAX_CONNECTIONS, &v) != 0) {
+		snprintf(err, errlen, "TCP max connections '%s': expected a number from 1 to %u",
+			 text, CONFIG_MAX_TCP_MAX_CONNECTIONS);
+		return -EINVAL;
+	}
+	c->tcp_max_connections = (unsigned)v;
+	c->set |= CONFIG_SET_TCP_MAX;
+	return 0;
+}
+
+/* ---- the file ---- */
+
+/* Cuts a trailing comment ('#' at the start or after white space) and trailing white space. */
+static void strip_line(char *s)
+{
+	for (char *p = s; *p; p++) {
+		if (*p == '#' && (p == s || isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			break;
+		}
+	}
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+}
+
+static char *skip_space(char *p)
+{
+	while (isspace((unsigned char)*p))
+		p++;
+	return p;
+}
+
+/* Splits off the first word of *p (NUL-terminating it); *p moves past the following space. */
+static char *next_word(char **p)
+{
+	char *w = skip_space(*p);
+	char *e = w;
+	while (*e && !isspace((unsigned char)*e))
+		e++;
+	if (*e)
+		*e++ = '\0';
+	*p = skip_space(e);
+	return w;
+}
+
+/* `path` relative to the directory of `conf` (unless absolute), malloc'ed. */
+static char *resolve_path(const char *conf, const char *path)
+{
+	const char *slash = strrchr(conf, '/');
+	if (path[0] == '/' || !slash)
+		return strdup(path);
+	size_t dlen = (size_t)(slash - conf);
+	size_t plen = strlen(path);
+	char *out = malloc(dlen + 1 + plen + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, conf, dlen);
+	out[dlen] = '/';
+	memcpy(out + dlen + 1, path, plen + 1);
+	return out;
+}
+
+static int apply_line(struct config *c, const char *conf, char *line, char *err, size_t errlen)
+{
+	char *rest = line;
+	char *key = next_word(&rest);
+	if (strcmp(key, "zone") == 0) {
+		char *name = next_word(&rest);
+		if (name[0] == '\0' || rest[0] == '\0') {
+			snprintf(err, errlen, "expected: zone NAME FILE");
+			return -EINVAL;
+		}
+		char *path = resolve_path(conf, rest); /* the rest of the line: spaces allowed */
+		if (!path) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		int rc = config_add_zone(c, name, path, err, errlen);
+		free(path);
+		return rc;
+	}
+
+	char *value = next_word(&rest);
+	if (value[0] == '\0' || rest[0] != '\0') {
+		snprintf(err, errlen, "expected: %s VALUE (one value per line)", key);
+		return -EINVAL;
+	}
+	if (strcmp(key, "listen") == 0)
+		return config_add_listen(c, value, err, errlen);
+	if (strcmp(key, "workers") == 0)
+		return config_set_workers(c, value, err, errlen);
+	if (strcmp(key, "log-level") == 0)
+		return config_set_log_level(c, value, err, errlen);
+	if (strcmp(key, "tcp-idle-timeout") == 0)
+		return config_set_tcp_idle_timeout(c, value, err, errlen);
+	if (strcmp(key, "tcp-max-connections") == 0)
+		return config_set_tcp_max_connections(c, value, err, errlen);
+	snprintf(err, errlen,
+		 "unknown setting '%s' (known: listen, zone, workers, log-level, tcp-idle-timeout, "
+		 "tcp-max-connections)",
+		 key);
+	return -EINVAL;
+}
+
+int config_read_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+	int rc = 0;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot read the configuration file %s: %s", path,
+			 strerror(errno));
+		return rc;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	char msg[512];
+	while (getline(&line, &cap, f) >= 0) {
+		lineno++;
+		strip_line(line);
+		char *p = skip_space(line);
+		if (*p == '\0')
+			continue;
+		rc = apply_line(c, path, p, msg, sizeof(msg));
+		if (rc != 0) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		rc = -EIO;
+		snprintf(err, errlen, "cannot read the configuration file %s: %s", path,
+			 strerror(errno));
+	}
+out:
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* ---- merging ---- */
+
+static int copy_listen(struct config *out, const struct config *src)
+{
+	if (src->nlisten == 0)
+		return 0;
+	out->listen = malloc(src->nlisten * sizeof(*out->listen));
+	if (!out->listen)
+		return -ENOMEM;
+	memcpy(out->listen, src->listen, src->nlisten * sizeof(*out->listen));
+	out->nlisten = src->nlisten;
+	return 0;
+}
+
+static void copy_scalars(struct config *out, const struct config *src)
+{
+	if (src->set & CONFIG_SET_WORKERS)
+		out->workers = src->workers;
+	if (src->set & CONFIG_SET_LOG_LEVEL)
+		out->log_level = src->log_level;
+	if (src->set & CONFIG_SET_TCP_IDLE)
+		out->tcp_idle_timeout_ms = src->tcp_idle_timeout_ms;
+	if (src->set & CONFIG_SET_TCP_MAX)
+		out->tcp_max_connections = src->tcp_max_connections;
+	out->set |= src->set;
+}
+
+int config_merge(struct config *out, const struct config *file, const struct config *flags,
+		 char *err, size_t errlen)
+{
+	int rc = 0;
+	config_init(out);
+	if (file)
+		copy_scalars(out, file);
+	copy_scalars(out, flags);
+
+	if (flags->nlisten > 0)
+		rc = copy_listen(out, flags);
+	else if (file && file->nlisten > 0)
+		rc = copy_listen(out, file);
+	else if ((rc = config_add_listen(out, "0.0.0.0", err, errlen)) == 0)
+		rc = config_add_listen(out, "[::]", err, errlen);
+	if (rc != 0)
+		goto out_fail;
+
+	for (size_t i = 0; file && i < file->nzones; i++) {
+		const struct config_zone *z = &file->zones[i];
+		const struct config_zone *o = config_find_zone(flags, z->origin);
+		if ((rc = push_zone(out, z->origin, z->name, o ? o->path : z->path)) != 0)
+			goto out_fail;
+	}
+	for (size_t i = 0; i < flags->nzones; i++) {
+		const struct config_zone *z = &flags->zones[i];
+		if (config_find_zone(out, z->origin))
+			continue; /* replaced the file's zone above */
+		if ((rc = push_zone(out, z->origin, z->name, z->path)) != 0)
+			goto out_fail;
+	}
+	return 0;
+out_fail:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	config_free(out);
+	return rc;
+}
