@@ -933,6 +933,26 @@ def test_silent_and_slow_tcp_clients_do_not_block_others(server):
     assert not errors
 
 
+def test_tcp_client_that_never_reads(server):
+    """A client pipelines hundreds of large queries and never reads the answers (so the
+    server's socket send buffer fills): other clients must still be served."""
+    q = b"".join(dnsq.frame(dnsq.make("big", "TXT", id=i).to_wire()) for i in range(400))
+    hog = dnsq.tcp_connect(server)
+    hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        hog.settimeout(5)
+        try:
+            hog.sendall(q)
+        except OSError:
+            pass  # the server stopped reading (or closed): fine
+        time.sleep(0.5)
+        for _ in range(3):
+            _assert_serving(server)
+    finally:
+        hog.close()
+    _assert_serving(server)
+
+
 # -- dig ---------------------------------------------------------------------------------
 
 def _dig(server, *args, host="127.0.0.1"):

@@ -4,6 +4,8 @@
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 import threading
 import time
@@ -412,3 +414,61 @@ def test_tcp_max_connections_new_clients_still_served(make_server):
     finally:
         for s in held:
             s.close()
+
+
+# -- resources -----------------------------------------------------------------------------
+
+def _open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def test_no_fd_leak_after_tcp_churn(make_server):
+    """Open and drop hundreds of TCP connections in every way a client can; once they are
+    gone, the server holds about as many descriptors as before."""
+    srv = make_server("signpost", extra_args=["--tcp-idle-timeout", "1"])
+    _ = srv.query(dnsq.make("www", "A"), tcp=True)
+    base = _open_fds(srv.proc.pid)
+    q = dnsq.frame(dnsq.make("www", "A").to_wire())
+    for i in range(300):
+        s = dnsq.tcp_connect(srv, host=servers.V4 if i % 2 else servers.V6)
+        mode = i % 5
+        try:
+            if mode == 1:
+                s.sendall(q[:5])  # partial query, then hang up
+            elif mode == 2:
+                s.sendall(q)  # query, hang up without reading
+            elif mode == 3:
+                s.sendall(q)
+                dnsq.tcp_read_msg(s, timeout=10)
+            elif mode == 4:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.sendall(q)  # then a reset
+        finally:
+            s.close()
+    r = srv.query(dnsq.make("www", "A"), tcp=True)
+    assert r.answer
+    wait_for(lambda: _open_fds(srv.proc.pid) <= base + 4, timeout=60,
+             what="descriptors back to about %d (now %d)" % (base, _open_fds(srv.proc.pid)))
+
+
+def test_sighup_storm(make_server, tmp_path):
+    zf = tmp_path / "storm.test.zone"
+    write_zone(zf, "storm.test.", 1)
+    srv = make_server("signpost", zones={"storm.test.": zf})
+    with Hammer(srv, "www.storm.test.") as h:
+        for serial in range(2, 32):
+            write_zone(zf, "storm.test.", serial)
+            srv.signal(signal.SIGHUP)
+            time.sleep(0.02)
+        wait_for(lambda: soa_serial(srv, "storm.test.") == 31, what="serial 31")
+    assert srv.alive()
+    assert not h.failures, "\n".join(h.failures[:10])
+
+
+@pytest.mark.parametrize("workers", ["1", "3", "auto"])
+def test_worker_counts(make_server, workers):
+    srv = make_server("signpost", workers=workers)
+    for tcp in (False, True):
+        for host in (servers.V4, servers.V6):
+            r = srv.query(dnsq.make("www", "A"), tcp=tcp, host=host)
+            assert r.answer
