@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,6 +101,14 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static void on_signal(int sig)
@@ -525,14 +534,14 @@ static void expire(struct sock *s, uint64_t t, uint64_t timeout_ns, uint64_t mea
 	}
 }
 
-static void print_json(const struct opts *o, const struct stats *st, double elapsed)
+static void print_json(const struct opts *o, const struct stats *st, double elapsed, double cpu)
 {
-	printf("{\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"lost\":%" PRIu64
+	printf("{\"cpu\":%.3f,\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"lost\":%" PRIu64
 	       ",\"late\":%" PRIu64 ",\"elapsed\":%.3f,\"qps\":%.0f,\"inflight\":%u,\"sockets\":%u"
 	       ",\"queries\":%zu,\"invalid\":%" PRIu64 ",\"checked\":%" PRIu64
 	       ",\"walked\":%" PRIu64 ",\"walk_fail\":%" PRIu64 ",\"mismatch\":%" PRIu64
 	       ",\"tc\":%" PRIu64 ",\"aa\":%" PRIu64 ",\"short\":%" PRIu64 ",\"rcodes\":{",
-	       st->sent, st->received, st->lost, st->late, elapsed,
+	       cpu, st->sent, st->received, st->lost, st->late, elapsed,
 	       elapsed > 0 ? (double)st->received / elapsed : 0.0, o->inflight, o->nsockets,
 	       nqueries, st->invalid, st->checked, st->walked, st->walk_fail, st->mismatch, st->tc,
 	       st->aa, st->short_read);
@@ -724,6 +733,7 @@ int main(int argc, char **argv)
 	}
 	struct stats st;
 	memset(&st, 0, sizeof(st));
+	double cpu_start = cpu_seconds();
 	uint64_t start = now_ns();
 	uint64_t measure_start = start + (uint64_t)(o.warmup * 1e9);
 	uint64_t end = measure_start + (uint64_t)(o.seconds * 1e9);
@@ -789,7 +799,10 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < o.nsockets; i++) {
 		close(socks[i].fd);
 	}
-	print_json(&o, &st, elapsed);
+	/* Our own share of a core: near 1.0 means the load generator, not the server, was the
+	 * limit. */
+	double cpu = cpu_seconds() - cpu_start;
+	print_json(&o, &st, elapsed, cpu / ((double)(stop - start) / 1e9));
 	fprintf(stderr,
 		"loadgen: %.0f QPS, sent %" PRIu64 " received %" PRIu64 " lost %" PRIu64
 		" invalid %" PRIu64 " mismatch %" PRIu64 " walk_fail %" PRIu64 "\n",
