@@ -242,15 +242,19 @@ static void put_additional(struct resp *r, const struct zone_version *v)
 		struct zone_qname q;
 		zone_qname_init(&q, name);
 		const struct zone_node *n;
+		const uint8_t *owner = NULL;
 		if (r->referral) {
 			/* Glue lies below a cut (this one, or a sibling's: RFC 9471 §2.2),
 			   where a normal lookup would stop. */
 			n = zone_version_get(v, q.name);
 		} else {
 			struct zone_find_result fr;
-			if (zone_find(v, &q, &fr) != ZONE_MATCH_EXACT)
+			enum zone_match m = zone_find(v, &q, &fr);
+			if (m != ZONE_MATCH_EXACT && m != ZONE_MATCH_WILDCARD)
 				continue;
 			n = fr.node;
+			if (m == ZONE_MATCH_WILDCARD)
+				owner = name; /* synthesised (RFC 4592 §4.1), as NSD and Knot do */
 		}
 		if (!n)
 			continue;
@@ -259,9 +263,9 @@ static void put_additional(struct resp *r, const struct zone_version *v)
 			const struct zone_rrset *rs = zone_node_rrset(n, types[t]);
 			if (!rs)
 				continue;
-			bool ok = put_rrset(r, ADDITIONAL, n, rs, 0, zone_node_name(n), 0);
-			/* RFC 9471: missing glue makes a referral truncated; the rest is optional.
-			 */
+			bool ok = put_rrset(r, ADDITIONAL, n, rs, 0,
+					    owner ? owner : zone_node_name(n), 0);
+			/* RFC 9471: missing glue truncates a referral; the rest is optional. */
 			if (!ok && r->add_glue[i])
 				r->tc = true;
 		}

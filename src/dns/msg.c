@@ -42,6 +42,36 @@ static bool options_valid(const uint8_t *rdata, uint16_t rdlen)
 	return !c.err;
 }
 
+/*
+ * Names inside the rdata of the types that may compress them (RFC 3597 §4) must parse and
+ * end within the rdata (BIND CVE-2026-10822, RFC 9267 §2).
+ */
+static bool rdata_names_valid(const uint8_t *msg, size_t rdata_off, uint16_t rdlen, uint16_t type)
+{
+	size_t skip = 0, names = 1;
+	switch (type) {
+	case DNS_T_NS:
+	case DNS_T_CNAME:
+	case DNS_T_PTR:
+	case DNS_T_DNAME:
+		break;
+	case DNS_T_MX:
+		skip = 2;
+		break;
+	case DNS_T_SOA:
+		names = 2;
+		break;
+	default:
+		return true;
+	}
+	size_t end = rdata_off + rdlen, pos = rdata_off + skip;
+	uint8_t name[DNS_NAME_MAXLEN];
+	for (size_t i = 0; i < names; i++)
+		if (pos > end || dns_name_unpack(msg, end, &pos, name) < 0)
+			return false;
+	return pos <= end;
+}
+
 enum dns_parse_result dns_query_parse(const uint8_t *msg, size_t len, struct dns_query *q)
 {
 	q->qname_len = 0;
@@ -90,6 +120,8 @@ enum dns_parse_result dns_query_parse(const uint8_t *msg, size_t len, struct dns
 		int type = parse_rr(msg, len, &pos, &owner_len, &class, &ttl, &rdata_off, &rdlen);
 		if (type < 0 || tsig)
 			return DNS_PARSE_ERROR; /* malformed, or an RR after TSIG */
+		if (!rdata_names_valid(msg, rdata_off, rdlen, (uint16_t)type))
+			return DNS_PARSE_ERROR;
 		bool additional = i >= (unsigned)q->ancount + q->nscount;
 		if (type == DNS_T_OPT) {
 			/* RFC 6891 §6.1.1: one OPT, owned by the root, in the additional section.

@@ -140,6 +140,26 @@ static void test_tsig(void **state)
 	assert_int_equal(q.rcode, DNS_RC_FORMERR);
 }
 
+/* Names in rdata must parse and stay inside it (RFC 9267). */
+static void test_rdata_names(void **state)
+{
+	uint8_t buf[512];
+	struct dns_query q;
+	/* NS record in the answer section, owner = the qname (c0 0c), rdata = pointer to itself */
+	uint8_t self[] = {0xc0, 0x0c, 0, 2, 0, 1, 0, 0, 0, 0, 0, 2, 0xc0, 0x2d};
+	size_t len = build(buf, 0, 1, 1, 0, 0, self, sizeof(self));
+	assert_int_equal(dns_query_parse(buf, len, &q), DNS_PARSE_ERROR);
+	assert_int_equal(q.rcode, DNS_RC_FORMERR);
+	/* a name running past rdlength */
+	uint8_t past[] = {0xc0, 0x0c, 0, 2, 0, 1, 0, 0, 0, 0, 0, 2, 1, 'a', 0};
+	len = build(buf, 0, 1, 1, 0, 0, past, sizeof(past));
+	assert_int_equal(dns_query_parse(buf, len, &q), DNS_PARSE_ERROR);
+	/* a good one: pointer back to the qname */
+	uint8_t good[] = {0xc0, 0x0c, 0, 2, 0, 1, 0, 0, 0, 0, 0, 2, 0xc0, 0x0c};
+	len = build(buf, 0, 1, 1, 0, 0, good, sizeof(good));
+	assert_int_equal(dns_query_parse(buf, len, &q), DNS_PARSE_OK);
+}
+
 /* Every prefix of a valid query with EDNS either parses or is refused; none crashes. */
 static void test_prefixes(void **state)
 {
@@ -154,9 +174,10 @@ static void test_prefixes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain),   cmocka_unit_test(test_edns),
-		cmocka_unit_test(test_formerr), cmocka_unit_test(test_drop_and_notimp),
-		cmocka_unit_test(test_tsig),    cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_plain),    cmocka_unit_test(test_edns),
+		cmocka_unit_test(test_formerr),  cmocka_unit_test(test_drop_and_notimp),
+		cmocka_unit_test(test_tsig),     cmocka_unit_test(test_rdata_names),
+		cmocka_unit_test(test_prefixes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
