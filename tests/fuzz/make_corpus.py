@@ -19,8 +19,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
 
 
-def query(name, qtype, edns=-1, payload=1232, do=False, opts=None, qid=0x1234, rd=False):
-    m = dns.message.make_query(name, qtype, want_dnssec=do)
+def query(name, qtype, edns=-1, payload=1232, do=False, opts=None, qid=0x1234, rd=False,
+          rdclass="IN"):
+    m = dns.message.make_query(name, qtype, rdclass, want_dnssec=do)
     if edns >= 0:
         # make_query() ignores the version number it is given; use_edns() honours it.
         m.use_edns(edns, ednsflags=dns.flags.DO if do else 0, payload=payload,
@@ -90,7 +91,7 @@ queries = {
     "root": query(".", "NS"),
     "axfr": query("example.com", "AXFR"),
     "ixfr": query("example.com", "IXFR"),
-    "class_ch": dns.message.make_query("version.bind", "TXT", "CH").to_wire(),
+    "class_ch": query("version.bind", "TXT", rdclass="CH", rd=True),
     "edns_opts": query("www.example.com", "A", edns=0, opts=[
         dns.edns.GenericOption(10, b"\x01\x02\x03\x04\x05\x06\x07\x08"),  # cookie
         dns.edns.GenericOption(65001, b"unknown")]),
@@ -104,6 +105,13 @@ hostile = {
     "label_pointer_loop": header() + b"\x01a\xc0\x0e" + QTAIL,
     "pointer_past_end": header() + b"\xc0\xff" + QTAIL,
     "pointer_into_header": header() + b"\xc0\x00" + QTAIL,
+    "pointer_into_header_05": header() + b"\x03www\xc0\x05" + QTAIL,
+    "forward_pointer": header() + b"\xc0\x0e\x03www\x00" + QTAIL,
+    "pointer_loop_two_hops": header() + b"\x01a\xc0\x10\x01b\xc0\x0c" + QTAIL,
+    "rdata_pointer_to_itself": header(ar=1) + WWW + QTAIL + b"\x00\x00\x02\x00\x01\x00\x00\x00"
+    + b"\x10\x00\x02" + struct.pack(">H", 0xC000 | (12 + len(WWW) + 4 + 11)),
+    "name_over_255_via_pointers": header(an=1) + (b"\x3f" + b"a" * 63) * 3 + b"\x00" + QTAIL
+    + b"\x3f" + b"b" * 63 + b"\xc0\x0c" + QTAIL + b"\x00\x00\x00\x10\x00\x04\x01\x02\x03\x04",
     "reserved_label_0x40": header() + b"\x41" + b"a" * 1 + b"\x00" + QTAIL,
     "reserved_label_0x80": header() + b"\x81a\x00" + QTAIL,
     "label_64": header() + b"\x40" + b"a" * 64 + b"\x00" + QTAIL,
