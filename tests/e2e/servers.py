@@ -134,6 +134,7 @@ class Server:
         deadline = time.monotonic() + timeout
         origin = next(iter(self.zones))
         pending = [(V4, False), (V4, True), (V6, False), (V6, True)]
+        refused_since = None
         while pending:
             if self.proc.poll() is not None:
                 raise RuntimeError("exited with status %s" % self.proc.returncode)
@@ -148,7 +149,12 @@ class Server:
                 continue
             if r.rcode() == dns.rcode.NOERROR and r.answer:
                 pending.pop(0)
+            elif r.rcode() == dns.rcode.REFUSED and time.monotonic() - (
+                    refused_since or time.monotonic()) > 15:
+                raise RuntimeError("answering, but REFUSED for %s for 15 s: zone not loaded" % origin)
             else:
+                if r.rcode() == dns.rcode.REFUSED and refused_since is None:
+                    refused_since = time.monotonic()
                 # Up but not serving the zone (yet): Knot loads zones in the background.
                 time.sleep(0.1)
 
