@@ -953,6 +953,42 @@ def test_tcp_client_that_never_reads(server):
     _assert_serving(server)
 
 
+def test_concurrent_clients_get_consistent_answers(server):
+    """16 clients at once (UDP and TCP, v4 and v6), each answer equal to the one a lone
+    client gets: catches buffers shared between workers or connections."""
+    cases = [("www", "A"), ("nx", "A"), ("cname", "A"), ("foo.wild", "TXT"), ("host.sub", "A"),
+             ("@", "MX"), ("medium", "TXT"), ("_sip._tcp", "SRV"), ("mixed", "AAAA"),
+             ("www.inner", "A"), ("big", "TXT")]
+    expect = {}
+    for name, t in cases:
+        expect[(name, t)] = dnsq.normal_form(server.query(dnsq.make(name, t, edns=0), tcp=True))
+    errors = []
+
+    def client(i):
+        import random as _r
+        rng = _r.Random(i)
+        tcp = i % 2 == 1
+        host = servers.V6 if i % 4 >= 2 else servers.V4
+        for _ in range(40):
+            name, t = rng.choice(cases)
+            if not tcp and name == "big":
+                continue
+            try:
+                r = server.query(dnsq.make(name, t, edns=0), tcp=tcp, host=host, timeout=10)
+            except Exception as e:
+                errors.append("%s %s: %r" % (name, t, e))
+                continue
+            if dnsq.normal_form(r) != expect[(name, t)]:
+                errors.append("%s %s tcp=%s differs:\n%s" % (name, t, tcp, r))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, "%d problems, e.g.\n%s" % (len(errors), "\n".join(errors[:5]))
+
+
 # -- dig ---------------------------------------------------------------------------------
 
 def _dig(server, *args, host="127.0.0.1"):

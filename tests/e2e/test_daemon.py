@@ -472,3 +472,52 @@ def test_worker_counts(make_server, workers):
         for host in (servers.V4, servers.V6):
             r = srv.query(dnsq.make("www", "A"), tcp=tcp, host=host)
             assert r.answer
+
+
+def test_reload_answers_never_mix_versions(make_server, tmp_path):
+    """Each version k has c CNAME tk and tk TXT "k" (and a negative SOA with serial k).
+    A query answered from two versions at once would show a CNAME to tk with another
+    version's data, or a dangling CNAME. Many reloads while four clients query."""
+    zf = tmp_path / "mix.test.zone"
+
+    def version(k):
+        write_zone(zf, "mix.test.", k, extra="c CNAME t%d\nt%d TXT \"%d\"\n" % (k, k, k))
+
+    version(1)
+    srv = make_server("signpost", zones={"mix.test.": zf})
+    stop = threading.Event()
+    bad = []
+    counts = []
+
+    def client(tcp):
+        n = 0
+        while not stop.is_set():
+            try:
+                r = srv.query(dnsq.make("c.mix.test.", "TXT"), tcp=tcp, timeout=10)
+            except Exception as e:
+                bad.append("no answer: %r" % e)
+                continue
+            n += 1
+            if r.rcode() != dns.rcode.NOERROR or len(r.answer) != 2:
+                bad.append(str(r))
+                continue
+            target = r.answer[0][0].target.to_text()
+            txt = r.answer[1][0].strings[0].decode()
+            if target != "t%s.mix.test." % txt or r.answer[1].name.to_text() != target:
+                bad.append("mixed versions: %s" % r)
+        counts.append(n)
+
+    threads = [threading.Thread(target=client, args=(i % 2 == 1,), daemon=True) for i in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for k in range(2, 22):
+            version(k)
+            srv.signal(signal.SIGHUP)
+            wait_for(lambda: soa_serial(srv, "mix.test.") == k, what="serial %d" % k)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+    assert sum(counts) > 50
+    assert not bad, "%d bad answers, e.g.\n%s" % (len(bad), "\n".join(bad[:5]))
