@@ -115,8 +115,7 @@ static int load_zone(struct zone_db *db, const struct config_zone *z)
 	uint32_t serial = zone_version_serial(v);
 	size_t records = v->nrecords;
 	rc = zone_db_publish(db, v, true);
-	/* The contract does not say who owns v after a failure: the db does if it serves v. */
-	if (rc != 0 && zone_db_zone(db, z->origin) != v) {
+	if (rc != 0) { /* nothing changed: v is still ours */
 		zone_version_free(v);
 		log_err("zone %s: cannot publish: %s; %s", z->name, err_text(rc),
 			had ? "still serving the version loaded before" : "zone not served");

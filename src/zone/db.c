@@ -21,18 +21,26 @@ struct zone_db {
 	size_t npending, cap;
 };
 
-static int defer(struct zone_db *db, enum pending_kind kind, void *a, void *b)
+/* Makes room for n more pending items, so that queueing them later cannot fail. */
+static int reserve(struct zone_db *db, size_t n)
 {
-	if (db->npending == db->cap) {
-		size_t cap = db->cap ? db->cap * 2 : 64;
-		struct pending *p = realloc(db->pending, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		db->pending = p;
-		db->cap = cap;
-	}
-	db->pending[db->npending++] = (struct pending){kind, a, b};
+	if (db->npending + n <= db->cap)
+		return 0;
+	size_t cap = db->cap ? db->cap : 64;
+	while (cap < db->npending + n)
+		cap *= 2;
+	struct pending *p = realloc(db->pending, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	db->pending = p;
+	db->cap = cap;
 	return 0;
+}
+
+/* Queues an item; room was reserved. */
+static void defer(struct zone_db *db, enum pending_kind kind, void *a, void *b)
+{
+	db->pending[db->npending++] = (struct pending){kind, a, b};
 }
 
 struct zone_db *zone_db_new(void)
@@ -98,17 +106,23 @@ static struct zone_set *set_copy(struct zone_db *db)
 	return s;
 }
 
-/* Publishes s, queueing what it replaced (the old header and trie nodes in `dead`). */
-static int set_publish(struct zone_db *db, struct zone_set *s, struct hamt_garbage *dead)
+/*
+ * Publishes s, queueing what it replaced (the old header, the trie nodes in `dead`, and
+ * `old`, the version replaced or removed, if any). Nothing can fail once this is called:
+ * callers reserve room first.
+ */
+static void set_publish(struct zone_db *db, struct zone_set *s, struct hamt_garbage *dead,
+			enum pending_kind kind, struct zone_version *old,
+			struct zone_version *newer)
 {
-	int r = 0;
-	struct zone_set *old = db->cur;
+	struct zone_set *prev = db->cur;
 	rcu_assign_pointer(db->cur, s);
-	r |= defer(db, PENDING_FREE, old, NULL);
+	defer(db, PENDING_FREE, prev, NULL);
 	for (size_t i = 0; i < dead->n; i++)
-		r |= defer(db, PENDING_FREE, dead->items[i], NULL);
+		defer(db, PENDING_FREE, dead->items[i], NULL);
 	free(dead->items);
-	return r ? -ENOMEM : 0;
+	if (old)
+		defer(db, kind, old, newer);
 }
 
 int zone_db_publish(struct zone_db *db, struct zone_version *v, bool whole)
@@ -120,7 +134,7 @@ int zone_db_publish(struct zone_db *db, struct zone_version *v, bool whole)
 	struct hamt_leaf *old;
 	/* A fresh stamp: the set's trie nodes are never changed in place once published. */
 	uint64_t stamp = hamt_new_stamp();
-	if (hamt_put(&s->zones, stamp, &v->leaf, &old, &dead) < 0) {
+	if (hamt_put(&s->zones, stamp, &v->leaf, &old, &dead) < 0 || reserve(db, dead.n + 2) < 0) {
 		hamt_destroy_stamped(&s->zones, stamp, NULL);
 		free(dead.items);
 		free(s);
@@ -132,12 +146,9 @@ int zone_db_publish(struct zone_db *db, struct zone_version *v, bool whole)
 		s->min_labels = v->origin_labels;
 	if (v->origin_labels > s->max_labels)
 		s->max_labels = v->origin_labels;
-	int r = set_publish(db, s, &dead);
-	if (old && whole)
-		r |= defer(db, PENDING_VERSION, old, NULL);
-	else if (old)
-		r |= defer(db, PENDING_RETIRE, old, v);
-	return r ? -ENOMEM : 0;
+	set_publish(db, s, &dead, whole ? PENDING_VERSION : PENDING_RETIRE,
+		    (struct zone_version *)old, v);
+	return 0;
 }
 
 int zone_db_remove(struct zone_db *db, const uint8_t *origin)
@@ -150,15 +161,16 @@ int zone_db_remove(struct zone_db *db, const uint8_t *origin)
 		return -ENOMEM;
 	struct hamt_garbage dead = {0};
 	struct hamt_leaf *old;
-	if (hamt_del(&s->zones, hamt_new_stamp(), h, origin, &old, &dead) < 0) {
+	uint64_t stamp = hamt_new_stamp();
+	if (hamt_del(&s->zones, stamp, h, origin, &old, &dead) < 0 || reserve(db, dead.n + 2) < 0) {
+		hamt_destroy_stamped(&s->zones, stamp, NULL);
 		free(dead.items);
 		free(s);
 		return -ENOMEM;
 	}
 	s->count--;
-	int r = set_publish(db, s, &dead);
-	r |= defer(db, PENDING_VERSION, old, NULL);
-	return r ? -ENOMEM : 0;
+	set_publish(db, s, &dead, PENDING_VERSION, (struct zone_version *)old, NULL);
+	return 0;
 }
 
 void zone_db_sync(struct zone_db *db)

@@ -32,11 +32,12 @@ const struct zone_set *zone_db_get(const struct zone_db *db);
  * `v` must have been built from that version (or from nothing if the zone is new or was
  * replaced wholesale: pass whole=true, then the old version is freed whole). Takes ownership.
  * Readers see the change at their next quiescent state; memory of replaced versions is queued
- * until zone_db_sync().
+ * until zone_db_sync(). Returns 0, or -ENOMEM with nothing changed and `v` still the caller's.
  */
 int zone_db_publish(struct zone_db *db, struct zone_version *v, bool whole)
 	__attribute__((warn_unused_result));
-/* Stops serving the zone at `origin`; ZONE_ENOTFOUND if it is not served. */
+/* Stops serving the zone at `origin`; ZONE_ENOTFOUND if it is not served, -ENOMEM (nothing
+ * changed). */
 int zone_db_remove(struct zone_db *db, const uint8_t *origin) __attribute__((warn_unused_result));
 /*
  * Waits until every reader has passed a quiescent state since the last publish (so every
