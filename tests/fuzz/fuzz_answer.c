@@ -18,16 +18,7 @@
 #include "zone/db.h"
 #include "zone/load.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *msg, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz_answer: check failed at line %d: %s\n", __LINE__,    \
-				#cond);                                                            \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 /* Every case of RFC 1034 §4.3.2 in a few lines; the seeds in corpus/fuzz_answer ask for them. */
 static const char zone_text[] =

@@ -8,17 +8,7 @@
 #include "dns/msg.h"
 #include "dns/name.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *msg, size_t size);
-
-/* A broken promise of the contract in dns/msg.h: crash so libFuzzer keeps the input. */
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz_msg: check failed at line %d: %s\n", __LINE__,       \
-				#cond);                                                            \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *msg, size_t size)
 {

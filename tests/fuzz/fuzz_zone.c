@@ -15,16 +15,7 @@
 #include "zone/load.h"
 #include "zone/zone.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz_zone: check failed at line %d: %s\n", __LINE__,      \
-				#cond);                                                            \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 /*
  * $INCLUDE reads files (the fuzzer would find /dev/zero) and $GENERATE ranges make millions of

@@ -39,7 +39,7 @@ for t in "${targets[@]}"; do
 	nseeds=$(find "$seeds" -type f | wc -l)
 	if ! "$bin" -runs=0 -timeout=10 -rss_limit_mb=2048 "${opts[@]}" "$seeds" >>"$log" 2>&1; then
 		echo "FAIL $t: replaying $nseeds seeds crashed (log: $log, inputs: $art)"
-		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|fuzz_[a-z]+: check failed)' "$log" |
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|.*check failed|fuzz_[a-z]+: )' "$log" |
 			head -5 | sed 's/^/    /'
 		failed=1
 		continue
@@ -58,7 +58,7 @@ for t in "${targets[@]}"; do
 		echo "PASS $t: replayed $nseeds seeds, ${runs:-?} runs in $(($(date +%s) - start)) s, ${cov:-cov: ?}"
 	else
 		echo "FAIL $t: fuzzing found a crash after $(($(date +%s) - start)) s (log: $log, inputs: $art)"
-		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|fuzz_[a-z]+: check failed)' "$log" |
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|.*check failed|fuzz_[a-z]+: )' "$log" |
 			head -5 | sed 's/^/    /'
 		failed=1
 	fi
