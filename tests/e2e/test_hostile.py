@@ -9,6 +9,7 @@ No timing assertions: "silence" means the reply to the probe sent right after th
 packet arrived first, and nothing else came in a short wait after it.
 """
 
+import os
 import random
 import select
 import socket
@@ -307,6 +308,23 @@ def test_many_hostile_in_one_tcp_connection(server):
         except (EOFError, ConnectionError, OSError):
             pass
     assert _is_probe_answer(dnsq.tcp_exchange(server, _probe(), timeout=15))
+
+
+def _cpu_seconds(pid):
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def test_zy_idle_after_hostile_input(server):
+    """No thread left spinning by anything above: idle means (almost) no CPU."""
+    before = _cpu_seconds(server.proc.pid)
+    time.sleep(3)
+    used = _cpu_seconds(server.proc.pid) - before
+    assert used < 1.5, "%.2f s of CPU in 3 s while idle: a thread is spinning" % used
 
 
 def test_zz_alive_and_clean_exit(server):
