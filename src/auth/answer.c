@@ -429,15 +429,12 @@ size_t auth_answer(const struct zone_set *s, const uint8_t *msg, size_t len, uin
 		r.rcode = DNS_RC_REFUSED;
 		return finish(&r, &q, question);
 	}
-	if (q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR || q.qtype == DNS_T_MAILA ||
-	    q.qtype == DNS_T_MAILB) {
-		/* Zone transfers are not offered yet: refused over TCP; over UDP, where a
-		   transfer cannot run (RFC 5936 §4.2), not implemented. */
-		r.rcode = tcp ? DNS_RC_REFUSED : DNS_RC_NOTIMP;
-		return finish(&r, &q, question);
-	}
-	if (q.qtype == DNS_T_OPT || q.qtype == DNS_T_TSIG) {
-		r.rcode = DNS_RC_FORMERR;
+	if (q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR) {
+		/* Zone transfers are not offered yet: REFUSED, as NSD answers; AXFR over UDP,
+		   where it cannot run (RFC 5936 §4.2), NOTIMP, as NSD and Knot answer. Other
+		   meta types are looked up like any type and find no data, as both peers do. */
+		bool udp_axfr = !tcp && q.qtype == DNS_T_AXFR;
+		r.rcode = udp_axfr ? DNS_RC_NOTIMP : DNS_RC_REFUSED;
 		return finish(&r, &q, question);
 	}
 
