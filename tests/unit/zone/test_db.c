@@ -12,6 +12,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <urcu-qsbr.h>
 
 #include "auth/answer.h"
@@ -200,12 +205,48 @@ static void test_answer_does_not_allocate(void **state)
 	assert_int_equal(atomic_load(&allocs), before);
 }
 
+/*
+ * ARCHITECTURE.md §6: no system call on the answer path. A child process enters seccomp
+ * strict mode, where any system call but read, write and _exit kills it (so would a
+ * contended lock's futex, or an allocation that needs memory from the kernel), then answers.
+ */
+static void test_answer_makes_no_system_call(void **state)
+{
+	uint8_t in[512], out[65535];
+	size_t lens[4];
+	static const char *const names[] = {"www.z1.p1.test.", "nx.z1.p1.test.",
+					    "www.sub.z0.p0.test.", "www.example.com."};
+	uint8_t queries[4][512];
+	for (int i = 0; i < 4; i++)
+		lens[i] = query(queries[i], names[i], i == 2 ? DNS_T_MX : DNS_T_A, i & 1);
+	const struct zone_set *s = zone_db_get(db);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT) != 0)
+			syscall(SYS_exit, 3);
+		long ok = 0;
+		for (int round = 0; round < 1000; round++) {
+			for (int i = 0; i < 4; i++) {
+				memcpy(in, queries[i], lens[i]);
+				ok += auth_answer(s, in, lens[i], out, sizeof(out), round & 1) > 12;
+			}
+		}
+		syscall(SYS_exit, ok == 4000 ? 0 : 2);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status)); /* killed by SIGKILL if it made a system call */
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_longest_match),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_answer_does_not_allocate),
+		cmocka_unit_test(test_answer_makes_no_system_call),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -188,6 +188,44 @@ static void test_persistence(void **state)
 	zone_version_free(v2);
 }
 
+/* Objects a k-change transaction copies, per change, on a zone of n names. */
+static double copies_per_change(int n, int k)
+{
+	struct zone_txn *t = base_txn();
+	char name[32];
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "h%d", i);
+		assert_int_equal(zone_txn_add(t, N(name), DNS_T_A, 1, a1, 4), 0);
+	}
+	struct zone_version *v1, *v2;
+	assert_int_equal(zone_txn_commit(t, &v1), 0);
+	assert_int_equal(zone_txn_begin(v1, NULL, &t), 0);
+	for (int i = 0; i < k; i++) {
+		snprintf(name, sizeof(name), "h%d", (i * 7919) % n);
+		assert_int_equal(zone_txn_add(t, N(name), DNS_T_A, 1, a2, 4), 0);
+	}
+	assert_int_equal(zone_txn_commit(t, &v2), 0);
+	double per = (double)v2->dead.n / k;
+	zone_version_retire(v1, v2);
+	zone_version_free(v2);
+	return per;
+}
+
+/*
+ * The issue's cost bound: applying k records to an n-record zone copies O(k log n) objects
+ * (trie paths of log32 n nodes, plus the changed node and the apex it hangs from), not O(n).
+ */
+static void test_change_cost_is_logarithmic(void **state)
+{
+	double small = copies_per_change(2000, 100), large = copies_per_change(200000, 100);
+	print_message("copies per change: %.2f (2,000 names), %.2f (200,000 names)\n", small,
+		      large);
+	/* 2,000 names: ~3 trie levels; 200,000: ~4. Each change copies its path + node. */
+	assert_true(small <= 6);
+	assert_true(large <= 7);
+	assert_true(large <= small + 2);
+}
+
 static void test_abort_keeps_base(void **state)
 {
 	struct zone_txn *t = base_txn();
@@ -206,9 +244,12 @@ static void test_abort_keeps_base(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_build_and_get),       cmocka_unit_test(test_checks),
-		cmocka_unit_test(test_empty_non_terminals), cmocka_unit_test(test_persistence),
+		cmocka_unit_test(test_build_and_get),
+		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_empty_non_terminals),
+		cmocka_unit_test(test_persistence),
 		cmocka_unit_test(test_abort_keeps_base),
+		cmocka_unit_test(test_change_cost_is_logarithmic),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
