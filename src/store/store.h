@@ -1,0 +1,29 @@
+/*
+ * store/store.h - the control plane's durable state behind one small interface
+ * (ARCHITECTURE.md §3): SQLite in WAL mode with synchronous=FULL, schema versioned with
+ * migrations. A transaction that commits is on disk when store_commit() returns.
+ *
+ * The interface is SQL-shaped on purpose: the Route 53 engine (api/) owns its tables' meaning;
+ * this module owns opening, pragmas, migrations, transactions and statement caching.
+ */
+#pragma once
+#include <sqlite3.h>
+
+struct store;
+
+/* Opens or creates DIR/signpost.db and migrates it to the current schema. */
+int store_open(const char *dir, struct store **out, char *err, size_t errlen);
+void store_close(struct store *s);
+/* The current schema version (after migrations). */
+int store_schema_version(struct store *s);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Commit is durable (synchronous=FULL, WAL). */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* A prepared statement for `sql`, cached per store, reset and cleared: bind, step, done. */
+sqlite3_stmt *store_stmt(struct store *s, const char *sql);
+sqlite3 *store_sqlite(struct store *s);
+/* PRAGMA integrity_check; 0 when "ok". */
+int store_check(struct store *s, char *err, size_t errlen);
