@@ -126,6 +126,12 @@ struct r53_config {
 	const char *name_servers[R53_NS_COUNT];
 	uint32_t max_zones;           /* GetAccountLimit MAX_HOSTED_ZONES_BY_OWNER, 500 */
 	uint32_t max_rrsets_per_zone; /* 10,000 */
+	/*
+	 * Aliases to AWS services (S3 websites, CloudFront, ELB, ...): a text file of lines
+	 * "HOSTEDZONEID DNSNAME TYPE VALUE" ('#' starts a comment) giving the records served for
+	 * each endpoint, so a local server can stand in for "an S3 bucket". NULL: none.
+	 */
+	const char *alias_targets_file;
 };
 
 struct r53;
