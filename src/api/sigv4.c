@@ -466,7 +466,12 @@ static enum sigv4_result check_time(const struct auth *a, time_t now, char iso[1
 			echo(e1, sizeof(e1), a->date, strlen(a->date)));
 		return SIGV4_INCOMPLETE;
 	}
-	fmt_iso(t, iso);
+	if (a->date_is_http) {
+		fmt_iso(t, iso);
+	} else {
+		/* The text as signed: timegm() would quietly turn February 30th into March. */
+		memcpy(iso, a->date, 17);
+	}
 	char snow[17], sbound[17];
 	fmt_iso(now, snow);
 	if (a->expires > 0 && t <= now && now - t > a->expires) {
@@ -835,6 +840,10 @@ enum sigv4_result sigv4_verify(const struct http_request *req, const char *servi
 	const struct sigv4_key *found = NULL;
 	enum sigv4_result r;
 
+	const struct sigv4_key *ignored;
+	if (!key) {
+		key = &ignored;
+	}
 	*key = NULL;
 	if (msg && msglen) {
 		msg[0] = '\0';
