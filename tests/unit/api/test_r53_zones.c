@@ -365,6 +365,35 @@ static void test_delete(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* Through the records engine's own change batch: the count and the emptiness rule follow. */
+static void test_delete_after_real_batch(void **state)
+{
+	struct r53_zone z;
+	create("batch.example", "b1", &z);
+	char *vals[] = {"192.0.2.1"};
+	struct r53_change ch = {0};
+	ch.action = R53_CREATE;
+	strcpy(ch.rrset.name, "www.batch.example.");
+	strcpy(ch.rrset.type, "A");
+	ch.rrset.ttl = 300;
+	ch.rrset.weight = -1;
+	ch.rrset.values = vals;
+	ch.rrset.nvalues = 1;
+	struct r53_change_info ci;
+	assert_int_equal(r53_change_rrsets(eng, z.id, &ch, 1, NULL, &ci, &err), 0);
+	struct r53_zone g;
+	assert_int_equal(r53_get_hosted_zone(eng, z.id, &g, &err), 0);
+	assert_int_equal(g.rrset_count, 3);
+	expect_err(r53_delete_hosted_zone(eng, z.id, &ci, &err), 400, "HostedZoneNotEmpty",
+		   "The hosted zone contains resource records that are not SOA or NS records.");
+	ch.action = R53_DELETE;
+	assert_int_equal(r53_change_rrsets(eng, z.id, &ch, 1, NULL, &ci, &err), 0);
+	assert_int_equal(r53_get_hosted_zone(eng, z.id, &g, &err), 0);
+	assert_int_equal(g.rrset_count, 2);
+	assert_int_equal(r53_delete_hosted_zone(eng, z.id, &ci, &err), 0);
+	assert_false(served("batch.example"));
+}
+
 static void test_update_comment(void **state)
 {
 	struct r53_zone z, u;
@@ -825,6 +854,7 @@ int main(void)
 		T(test_private_zone),
 		T(test_too_many_zones),
 		T(test_delete),
+		T(test_delete_after_real_batch),
 		T(test_update_comment),
 		T(test_list_pagination),
 		T(test_list_by_name),
