@@ -28,6 +28,15 @@ void config_free(struct config *c)
 	}
 	free(c->zones);
 	free(c->listen);
+	for (size_t i = 0; i < c->nkeys; i++) {
+		free(c->keys[i].id);
+		free(c->keys[i].secret);
+	}
+	free(c->keys);
+	free(c->data_dir);
+	free(c->alias_targets);
+	for (size_t i = 0; i < CONFIG_NAME_SERVERS; i++)
+		free(c->name_servers[i]);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -191,6 +200,192 @@ int config_set_tcp_max_connections(struct config *c, const char *text, char *err
 	return 0;
 }
 
+/* ---- signpost up ---- */
+
+int config_set_api(struct config *c, const char *text, char *err, size_t errlen)
+{
+	struct server_addr a;
+	int rc = server_addr_parse(text, CONFIG_DEFAULT_API_PORT, &a, err, errlen);
+	if (rc != 0)
+		return rc;
+	c->api = a;
+	c->set |= CONFIG_SET_API;
+	return 0;
+}
+
+/* Replaces *slot with a copy of text. */
+static int set_string(char **slot, const char *text, char *err, size_t errlen)
+{
+	char *copy = strdup(text);
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+int config_set_data_dir(struct config *c, const char *path, char *err, size_t errlen)
+{
+	if (path[0] == '\0') {
+		snprintf(err, errlen, "data directory: the path is empty");
+		return -EINVAL;
+	}
+	int rc = set_string(&c->data_dir, path, err, errlen);
+	if (rc == 0)
+		c->set |= CONFIG_SET_DATA;
+	return rc;
+}
+
+int config_set_alias_targets(struct config *c, const char *path, char *err, size_t errlen)
+{
+	if (path[0] == '\0') {
+		snprintf(err, errlen, "alias targets: the path is empty");
+		return -EINVAL;
+	}
+	int rc = set_string(&c->alias_targets, path, err, errlen);
+	if (rc == 0)
+		c->set |= CONFIG_SET_ALIAS_TARGETS;
+	return rc;
+}
+
+int config_add_key(struct config *c, const char *id, const char *secret, char *err, size_t errlen)
+{
+	size_t n = strlen(id);
+	bool ok = n >= 16 && n <= 128;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = isalnum((unsigned char)id[i]);
+	if (!ok) {
+		snprintf(err, errlen,
+			 "access key id '%.40s': expected 16 to 128 letters and digits, like "
+			 "AKIAIOSFODNN7EXAMPLE",
+			 id);
+		return -EINVAL;
+	}
+	n = strlen(secret);
+	ok = n >= 8 && n <= 128;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = isgraph((unsigned char)secret[i]);
+	if (!ok) {
+		/* The secret itself is never echoed. */
+		snprintf(err, errlen,
+			 "the secret access key of %s: expected 8 to 128 printable characters "
+			 "without spaces",
+			 id);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->nkeys; i++) {
+		if (strcmp(c->keys[i].id, id) == 0) {
+			snprintf(err, errlen, "access key id %s is given twice", id);
+			return -EINVAL;
+		}
+	}
+	struct config_key *k = realloc(c->keys, (c->nkeys + 1) * sizeof(*k));
+	if (!k) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->keys = k;
+	k[c->nkeys].id = strdup(id);
+	k[c->nkeys].secret = strdup(secret);
+	if (!k[c->nkeys].id || !k[c->nkeys].secret) {
+		free(k[c->nkeys].id);
+		free(k[c->nkeys].secret);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->nkeys++;
+	return 0;
+}
+
+int config_set_name_servers(struct config *c, const char *text, char *err, size_t errlen)
+{
+	char *names[CONFIG_NAME_SERVERS] = {NULL};
+	size_t n = 0;
+	int rc = -EINVAL;
+	const char *p = text;
+	for (;;) {
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		size_t len = strcspn(p, ", \t\r\n");
+		if (n == CONFIG_NAME_SERVERS) {
+			n++;
+			break;
+		}
+		char name[4 * DNS_NAME_MAXLEN + 2];
+		uint8_t wire[DNS_NAME_MAXLEN];
+		if (len >= sizeof(name) - 1) {
+			snprintf(err, errlen, "name server '%.40s...': the name is too long", p);
+			goto out;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if (dns_name_from_text(name, ROOT, wire) < 0 || dns_name_len(wire) <= 1) {
+			snprintf(err, errlen, "name server '%s' is not a valid host name", name);
+			goto out;
+		}
+		if (name[len - 1] != '.') /* absolute: the NS records carry the trailing dot */
+			memcpy(name + len, ".", 2);
+		if (!(names[n++] = strdup(name))) {
+			snprintf(err, errlen, "out of memory");
+			rc = -ENOMEM;
+			goto out;
+		}
+		p += len;
+	}
+	if (n != CONFIG_NAME_SERVERS) {
+		snprintf(err, errlen,
+			 "name servers '%s': expected exactly %d host names, e.g. "
+			 "ns-1.example.com,ns-2.example.net,ns-3.example.org,ns-4.example.co.uk",
+			 text, CONFIG_NAME_SERVERS);
+		goto out;
+	}
+	for (size_t i = 0; i < CONFIG_NAME_SERVERS; i++) {
+		free(c->name_servers[i]);
+		c->name_servers[i] = names[i];
+		names[i] = NULL;
+	}
+	c->set |= CONFIG_SET_NAME_SERVERS;
+	rc = 0;
+out:
+	for (size_t i = 0; i < CONFIG_NAME_SERVERS; i++)
+		free(names[i]);
+	return rc;
+}
+
+int config_set_api_rate(struct config *c, const char *text, char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	double r = strtod(text, &end);
+	if (!isdigit((unsigned char)text[0]) || *end != '\0' || errno || !isfinite(r) || r < 0 ||
+	    r > CONFIG_MAX_API_RATE) {
+		snprintf(err, errlen,
+			 "API rate limit '%s': expected requests per second, 0 (off) to %u", text,
+			 CONFIG_MAX_API_RATE);
+		return -EINVAL;
+	}
+	c->api_rate = r;
+	c->set |= CONFIG_SET_API_RATE;
+	return 0;
+}
+
+int config_set_api_burst(struct config *c, const char *text, char *err, size_t errlen)
+{
+	unsigned long v;
+	if (parse_uint(text, 1, CONFIG_MAX_API_RATE, &v) != 0) {
+		snprintf(err, errlen, "API burst '%s': expected a number from 1 to %u", text,
+			 CONFIG_MAX_API_RATE);
+		return -EINVAL;
+	}
+	c->api_burst = (unsigned)v;
+	c->set |= CONFIG_SET_API_BURST;
+	return 0;
+}
+
 /* ---- the file ---- */
 
 /* Cuts a trailing comment ('#' at the start or after white space) and trailing white space. */
@@ -263,6 +458,18 @@ static int apply_line(struct config *c, const char *conf, char *line, char *err,
 		free(path);
 		return rc;
 	}
+	if (strcmp(key, "name-servers") == 0)
+		return config_set_name_servers(c, rest, err, errlen);
+	if (strcmp(key, "credentials") == 0) {
+		char *id = next_word(&rest);
+		char *secret = next_word(&rest);
+		if (id[0] == '\0' || secret[0] == '\0' || rest[0] != '\0') {
+			snprintf(err, errlen,
+				 "expected: credentials ACCESS_KEY_ID SECRET_ACCESS_KEY");
+			return -EINVAL;
+		}
+		return config_add_key(c, id, secret, err, errlen);
+	}
 
 	char *value = next_word(&rest);
 	if (value[0] == '\0' || rest[0] != '\0') {
@@ -279,9 +486,27 @@ static int apply_line(struct config *c, const char *conf, char *line, char *err,
 		return config_set_tcp_idle_timeout(c, value, err, errlen);
 	if (strcmp(key, "tcp-max-connections") == 0)
 		return config_set_tcp_max_connections(c, value, err, errlen);
+	if (strcmp(key, "api") == 0)
+		return config_set_api(c, value, err, errlen);
+	if (strcmp(key, "api-rate-limit") == 0)
+		return config_set_api_rate(c, value, err, errlen);
+	if (strcmp(key, "api-burst") == 0)
+		return config_set_api_burst(c, value, err, errlen);
+	if (strcmp(key, "data") == 0 || strcmp(key, "alias-targets") == 0) {
+		char *path = resolve_path(conf, value);
+		if (!path) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		int rc = key[0] == 'd' ? config_set_data_dir(c, path, err, errlen)
+				       : config_set_alias_targets(c, path, err, errlen);
+		free(path);
+		return rc;
+	}
 	snprintf(err, errlen,
 		 "unknown setting '%s' (known: listen, zone, workers, log-level, tcp-idle-timeout, "
-		 "tcp-max-connections)",
+		 "tcp-max-connections, api, data, credentials, name-servers, api-rate-limit, "
+		 "api-burst, alias-targets)",
 		 key);
 	return -EINVAL;
 }
@@ -337,6 +562,32 @@ static int copy_listen(struct config *out, const struct config *src)
 	return 0;
 }
 
+/* The `signpost up` settings src gave, copied into out. */
+static int copy_up(struct config *out, const struct config *src)
+{
+	char err[16];
+	if (src->set & CONFIG_SET_API)
+		out->api = src->api;
+	if (src->set & CONFIG_SET_API_RATE)
+		out->api_rate = src->api_rate;
+	if (src->set & CONFIG_SET_API_BURST)
+		out->api_burst = src->api_burst;
+	if ((src->set & CONFIG_SET_DATA) && set_string(&out->data_dir, src->data_dir, err, 0))
+		return -ENOMEM;
+	if ((src->set & CONFIG_SET_ALIAS_TARGETS) &&
+	    set_string(&out->alias_targets, src->alias_targets, err, 0))
+		return -ENOMEM;
+	for (size_t i = 0; (src->set & CONFIG_SET_NAME_SERVERS) && i < CONFIG_NAME_SERVERS; i++)
+		if (set_string(&out->name_servers[i], src->name_servers[i], err, 0))
+			return -ENOMEM;
+	for (size_t i = 0; i < src->nkeys; i++) {
+		int rc = config_add_key(out, src->keys[i].id, src->keys[i].secret, err, 0);
+		if (rc == -ENOMEM)
+			return rc;
+	}
+	return 0;
+}
+
 static void copy_scalars(struct config *out, const struct config *src)
 {
 	if (src->set & CONFIG_SET_WORKERS)
@@ -358,6 +609,8 @@ int config_merge(struct config *out, const struct config *file, const struct con
 	if (file)
 		copy_scalars(out, file);
 	copy_scalars(out, flags);
+	if ((file && (rc = copy_up(out, file)) != 0) || (rc = copy_up(out, flags)) != 0)
+		goto out_fail;
 
 	if (flags->nlisten > 0)
 		rc = copy_listen(out, flags);

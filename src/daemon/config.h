@@ -1,6 +1,6 @@
 /*
- * daemon/config.h - settings of `signpost dns`: the configuration file (docs/configuration.md)
- * and the command-line flags that override it.
+ * daemon/config.h - settings of `signpost dns` and `signpost up`: the configuration file
+ * (docs/configuration.md) and the command-line flags that override it.
  *
  * A struct config holds one source of settings (the file, or the flags); config_merge() lays
  * the flags over the file. Every function that can fail returns 0 or a negative errno and
@@ -21,6 +21,9 @@
 #define CONFIG_MAX_WORKERS             1024
 #define CONFIG_MAX_TCP_IDLE_MS         (24u * 3600 * 1000)
 #define CONFIG_MAX_TCP_MAX_CONNECTIONS 1000000
+#define CONFIG_DEFAULT_API_PORT        8053
+#define CONFIG_NAME_SERVERS            4 /* like a Route 53 delegation set */
+#define CONFIG_MAX_API_RATE            1000000
 
 struct config_zone {
 	uint8_t origin[DNS_NAME_MAXLEN]; /* lower case, wire format */
@@ -34,6 +37,18 @@ enum {
 	CONFIG_SET_LOG_LEVEL = 1 << 1,
 	CONFIG_SET_TCP_IDLE = 1 << 2,
 	CONFIG_SET_TCP_MAX = 1 << 3,
+	CONFIG_SET_API = 1 << 4,
+	CONFIG_SET_DATA = 1 << 5,
+	CONFIG_SET_NAME_SERVERS = 1 << 6,
+	CONFIG_SET_API_RATE = 1 << 7,
+	CONFIG_SET_API_BURST = 1 << 8,
+	CONFIG_SET_ALIAS_TARGETS = 1 << 9,
+};
+
+/* An API access key (SigV4): the id and its secret. */
+struct config_key {
+	char *id;
+	char *secret;
 };
 
 struct config {
@@ -45,7 +60,16 @@ struct config {
 	enum log_level log_level;
 	unsigned tcp_idle_timeout_ms;
 	unsigned tcp_max_connections;
-	unsigned set; /* CONFIG_SET_* */
+	/* `signpost up` only (`signpost dns` reads and ignores them). */
+	struct server_addr api; /* the Route 53 API's address */
+	char *data_dir;         /* the store; relative paths resolved as zone paths are */
+	struct config_key *keys;
+	size_t nkeys;
+	char *name_servers[CONFIG_NAME_SERVERS]; /* for new hosted zones */
+	double api_rate;                         /* requests/s per access key; 0: no throttling */
+	unsigned api_burst;                      /* 0: max(1, api_rate) */
+	char *alias_targets;                     /* the alias-target table file, or NULL */
+	unsigned set;                            /* CONFIG_SET_* */
 };
 
 /* Defaults, no listen address and no zone. */
@@ -71,6 +95,25 @@ int config_set_tcp_idle_timeout(struct config *c, const char *text, char *err, s
 int config_set_tcp_max_connections(struct config *c, const char *text, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
+/* `signpost up` settings. ADDR[:PORT] for the API (default port 8053). */
+int config_set_api(struct config *c, const char *text, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+int config_set_data_dir(struct config *c, const char *path, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* An access key id (16-128 of [A-Za-z0-9]) and its secret (at least 8 printable characters). */
+int config_add_key(struct config *c, const char *id, const char *secret, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* Four host names, separated by commas or white space. */
+int config_set_name_servers(struct config *c, const char *text, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* Requests per second, fractions allowed; 0 turns throttling off. */
+int config_set_api_rate(struct config *c, const char *text, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+int config_set_api_burst(struct config *c, const char *text, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+int config_set_alias_targets(struct config *c, const char *path, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
 /*
  * Reads the file at `path` into c (initialised by the caller). Zone file paths that are not
  * absolute are taken relative to the directory of the configuration file. Errors name the
@@ -83,7 +126,9 @@ int config_read_file(struct config *c, const char *path, char *err, size_t errle
  * out = file settings overridden by flags: scalars the flags set replace the file's; listen
  * addresses given as flags replace the file's list; zones given as flags are added, replacing
  * a file zone with the same name. Without any listen address, 0.0.0.0:53 and [::]:53.
- * `file` may be NULL. out must not be initialised; config_free() it.
+ * The `signpost up` settings: a flag's value replaces the file's; access keys come from the
+ * file only (the environment adds its key in up.c). `file` may be NULL. out must not be
+ * initialised; config_free() it.
  */
 int config_merge(struct config *out, const struct config *file, const struct config *flags,
 		 char *err, size_t errlen) __attribute__((warn_unused_result));

@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "daemon/config.h"
+#include "daemon/up.h"
 #include "dns/name.h"
 #include "net/server.h"
 #include "zone/db.h"
@@ -28,13 +29,15 @@ static const char USAGE[] =
 	"Usage: signpost COMMAND [OPTIONS]\n"
 	"\n"
 	"signpost is a self-hosted Amazon Route 53. Commands:\n"
+	"  up         the Route 53 API and the DNS server that serves its zones, on one store\n"
 	"  dns        serve DNS zones from zone files (authoritative, UDP and TCP)\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help     show this help; `signpost COMMAND --help` shows a command's\n"
 	"  -V, --version  print the version\n"
 	"\n"
-	"Example:\n"
+	"Examples:\n"
+	"  signpost up        # API on http://127.0.0.1:8053, DNS on 127.0.0.1:5300\n"
 	"  signpost dns --listen 127.0.0.1:5300 --zone example.com=examples/example.com.zone\n"
 	"  dig @127.0.0.1 -p 5300 www.example.com A\n";
 
@@ -73,8 +76,6 @@ static const char DNS_USAGE[] =
 	"  signpost dns --listen 127.0.0.1:5300 --listen [::1]:5300 \\\n"
 	"      --zone example.com=examples/example.com.zone\n";
 
-enum { EXIT_USAGE = 2 };
-
 struct daemon {
 	const char *config_path; /* NULL without --config */
 	struct config flags;     /* as given on the command line */
@@ -85,7 +86,7 @@ struct daemon {
 	int sigfd;
 };
 
-static unsigned cpu_count(void)
+unsigned daemon_cpu_count(void)
 {
 	cpu_set_t set;
 	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
@@ -172,7 +173,7 @@ static void reload(struct daemon *d)
 		return;
 	}
 	if (next.workers == 0)
-		next.workers = cpu_count();
+		next.workers = daemon_cpu_count();
 	if (!same_listen(&next, &d->cfg) || next.workers != d->cfg.workers ||
 	    next.tcp_idle_timeout_ms != d->cfg.tcp_idle_timeout_ms ||
 	    next.tcp_max_connections != d->cfg.tcp_max_connections)
@@ -224,8 +225,7 @@ static unsigned fit_file_limit(const struct config *c)
 	return cap;
 }
 
-/* Reads pending signals; returns true when asked to stop, sets *hup on SIGHUP. */
-static bool read_signals(int sigfd, bool *hup)
+bool daemon_read_signals(int sigfd, bool *hup)
 {
 	struct signalfd_siginfo si;
 	bool stop = false;
@@ -311,10 +311,10 @@ static int parse_dns_flags(int argc, char **argv, struct daemon *d)
 	return 0;
 }
 
-static void log_serving(const struct daemon *d, const char *what)
+void daemon_log_dns(const struct server *srv, size_t nzones, unsigned workers, const char *what)
 {
 	const struct server_addr *addrs;
-	size_t n = server_bound(d->srv, &addrs);
+	size_t n = server_bound(srv, &addrs);
 	char list[1024] = "";
 	size_t used = 0;
 	for (size_t i = 0; i < n && used < sizeof(list); i++) {
@@ -325,9 +325,44 @@ static void log_serving(const struct daemon *d, const char *what)
 			break;
 		used += (size_t)w;
 	}
-	log_info("%s %zu zone%s on %s (UDP and TCP, %u worker%s)", what, served_zones(d),
-		 served_zones(d) == 1 ? "" : "s", list, d->cfg.workers,
-		 d->cfg.workers == 1 ? "" : "s");
+	log_info("%s %zu zone%s on %s (UDP and TCP, %u worker%s)", what, nzones,
+		 nzones == 1 ? "" : "s", list, workers, workers == 1 ? "" : "s");
+}
+
+int daemon_signals(void)
+{
+	/* Workers inherit this mask: signals are read from the signalfd, and nowhere else. */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+	int fd = -1;
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
+	    (fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		log_err("cannot set up signal handling: %s", strerror(errno));
+	return fd;
+}
+
+int daemon_dns_bind(const struct config *cfg, struct zone_db *db, struct server **srv)
+{
+	struct server_opts so = {
+		.listen = cfg->listen,
+		.nlisten = cfg->nlisten,
+		.workers = cfg->workers,
+		.tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms,
+		.tcp_max_connections = fit_file_limit(cfg),
+	};
+	int rc = server_new(&so, db, srv);
+	if (rc != 0) {
+		log_err("%s",
+			rc == -EADDRNOTAVAIL
+				? "no listen address could be bound (see above): nothing to serve"
+				: strerror(-rc));
+		return -1;
+	}
+	return 0;
 }
 
 static int cmd_dns(int argc, char **argv)
@@ -357,23 +392,13 @@ static int cmd_dns(int argc, char **argv)
 	}
 	log_set_level(d.cfg.log_level);
 	if (d.cfg.workers == 0)
-		d.cfg.workers = cpu_count();
+		d.cfg.workers = daemon_cpu_count();
 	if (d.cfg.nzones == 0)
 		log_warn("no zone configured: every query will be REFUSED (add --zone NAME=FILE)");
 
-	/* Workers inherit this mask: signals are read here, from the signalfd, and nowhere else. */
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	signal(SIGPIPE, SIG_IGN);
 	status = EXIT_FAILURE;
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
-	    (d.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
-		log_err("cannot set up signal handling: %s", strerror(errno));
+	if ((d.sigfd = daemon_signals()) < 0)
 		goto out_config;
-	}
 	d.db = zone_db_new();
 	if (!d.db) {
 		log_err("out of memory");
@@ -381,24 +406,11 @@ static int cmd_dns(int argc, char **argv)
 	}
 
 	/* Bind before loading zones, so a port problem shows at once, not after a long load. */
-	struct server_opts so = {
-		.listen = d.cfg.listen,
-		.nlisten = d.cfg.nlisten,
-		.workers = d.cfg.workers,
-		.tcp_idle_timeout_ms = d.cfg.tcp_idle_timeout_ms,
-		.tcp_max_connections = fit_file_limit(&d.cfg),
-	};
-	rc = server_new(&so, d.db, &d.srv);
-	if (rc != 0) {
-		log_err("%s",
-			rc == -EADDRNOTAVAIL
-				? "no listen address could be bound (see above): nothing to serve"
-				: strerror(-rc));
+	if (daemon_dns_bind(&d.cfg, d.db, &d.srv) != 0)
 		goto out_db;
-	}
 
 	for (size_t i = 0; i < d.cfg.nzones; i++) {
-		if (read_signals(d.sigfd, &hup)) {
+		if (daemon_read_signals(d.sigfd, &hup)) {
 			status = EXIT_SUCCESS;
 			goto out_server;
 		}
@@ -408,7 +420,7 @@ static int cmd_dns(int argc, char **argv)
 
 	if (server_start(d.srv) != 0)
 		goto out_server;
-	log_serving(&d, "serving");
+	daemon_log_dns(d.srv, served_zones(&d), d.cfg.workers, "serving");
 
 	for (;;) {
 		if (hup) {
@@ -420,7 +432,7 @@ static int cmd_dns(int argc, char **argv)
 			log_err("poll: %s", strerror(errno));
 			break;
 		}
-		if (read_signals(d.sigfd, &hup))
+		if (daemon_read_signals(d.sigfd, &hup))
 			break;
 	}
 	status = EXIT_SUCCESS;
@@ -449,17 +461,31 @@ int main(int argc, char **argv)
 		fputs(USAGE, stdout);
 		return EXIT_SUCCESS;
 	}
-	if (strcmp(cmd, "help") == 0 && strcmp(argv[2], "dns") == 0 && argc == 3) {
+	if (strcmp(cmd, "help") == 0 && argc == 3 && strcmp(argv[2], "dns") == 0) {
 		fputs(DNS_USAGE, stdout);
 		return EXIT_SUCCESS;
 	}
+#ifndef SIGNPOST_WITHOUT_API
+	if (strcmp(cmd, "help") == 0 && argc == 3 && strcmp(argv[2], "up") == 0) {
+		fputs(UP_USAGE, stdout);
+		return EXIT_SUCCESS;
+	}
+#endif
 	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("signpost %s\n", SIGNPOST_VERSION);
 		return EXIT_SUCCESS;
 	}
 	if (strcmp(cmd, "dns") == 0)
 		return cmd_dns(argc - 1, argv + 1);
-	fprintf(stderr, "signpost: unknown command '%s'; commands: dns (see `signpost --help`)\n",
-		cmd);
+	if (strcmp(cmd, "up") == 0) {
+#ifndef SIGNPOST_WITHOUT_API
+		return cmd_up(argc - 1, argv + 1);
+#else
+		fprintf(stderr, "signpost up: this binary was built without the Route 53 API\n");
+		return EXIT_FAILURE;
+#endif
+	}
+	fprintf(stderr,
+		"signpost: unknown command '%s'; commands: up, dns (see `signpost --help`)\n", cmd);
 	return EXIT_USAGE;
 }

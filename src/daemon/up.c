@@ -1,0 +1,601 @@
+/*
+ * daemon/up.c - `signpost up`: the Route 53 API and the DNS server on one store.
+ *
+ * Startup order is what makes "ready" true: the DNS sockets are bound first (a port problem
+ * shows at once), the engine opens the store and publishes every stored zone into the served
+ * zone set, the DNS workers start, and only then does the API listen and the banner say so.
+ * SIGTERM/SIGINT stop the API first (no request is left half-served against a closing
+ * engine), then the DNS workers, then the engine and the zone set.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/r53.h"
+#include "api/route53_http.h"
+#include "base/log.h"
+#include "daemon/config.h"
+#include "daemon/up.h"
+#include "http/http.h"
+#include "net/server.h"
+#include "zone/db.h"
+
+#define DEFAULT_DATA_DIR "signpost-data"
+#define DEFAULT_API      "127.0.0.1:8053"
+#define DEFAULT_DNS      "127.0.0.1:5300"
+#define CREDENTIALS_FILE "credentials"
+#define API_THREADS      8
+#define API_MAX_BODY     (1u << 20) /* a full 1,000-record batch is a few hundred kB */
+#define API_TIMEOUT_S    30
+#define API_MAX_CONNS    1000
+
+/* Route 53's look: four servers over .com/.net/.org/.co.uk (route53-api.md §3.3). */
+static const char *const DEFAULT_NAME_SERVERS[CONFIG_NAME_SERVERS] = {
+	"ns-1.awsdns-01.com.",
+	"ns-2.awsdns-02.net.",
+	"ns-3.awsdns-03.org.",
+	"ns-4.awsdns-04.co.uk.",
+};
+
+const char UP_USAGE[] =
+	"Usage: signpost up [OPTIONS]\n"
+	"\n"
+	"Runs the Route 53 API (REST/XML 2013-04-01, SigV4) and the authoritative DNS server\n"
+	"that serves its hosted zones, on one store in the data directory. Every stored zone is\n"
+	"served before the API accepts requests. Settings come from --config FILE and from the\n"
+	"flags; a flag overrides the file (see docs/configuration.md).\n"
+	"\n"
+	"Options:\n"
+	"  --data DIR                 the store (created if missing; default ./" DEFAULT_DATA_DIR
+	")\n"
+	"  --api ADDR[:PORT]          the API's address (default " DEFAULT_API ")\n"
+	"  --dns ADDR[:PORT]          serve DNS here, UDP and TCP; repeatable\n"
+	"                             (default " DEFAULT_DNS ")\n"
+	"  --workers N                DNS worker threads, 1-1024, or auto (default: one per CPU)\n"
+	"  --config FILE              read settings from FILE\n"
+	"  --name-servers A,B,C,D     the four name servers of new hosted zones (default\n"
+	"                             ns-1.awsdns-01.com,ns-2.awsdns-02.net,ns-3.awsdns-03.org,\n"
+	"                             ns-4.awsdns-04.co.uk)\n"
+	"  --api-rate-limit N         API requests per second per access key, like Route 53's\n"
+	"                             throttling (error Throttling, \"Rate exceeded\");\n"
+	"                             default 0 = off\n"
+	"  --api-burst N              requests allowed at once above the rate (default: the rate)\n"
+	"  --alias-targets FILE       answers for aliases to AWS services (S3, CloudFront, "
+	"ELB...)\n"
+	"  --log-level LEVEL          error, warning, info (default) or debug; logs go to stderr\n"
+	"  -h, --help                 show this help\n"
+	"\n"
+	"Credentials (SigV4 access keys), in this order:\n"
+	"  SIGNPOST_ACCESS_KEY_ID and SIGNPOST_SECRET_ACCESS_KEY in the environment, and\n"
+	"  `credentials ID SECRET` lines in the config file (several keys allowed). With neither,\n"
+	"  development credentials are created once in DIR/" CREDENTIALS_FILE
+	" (mode 0600) and reused.\n"
+	"  Any region is accepted in the credential scope.\n"
+	"\n"
+	"When ready it prints the endpoint and the credentials to stdout.\n"
+	"Signals: SIGTERM, SIGINT stop (exit status 0).\n"
+	"Exit status: 1 if the store cannot be opened or an address cannot be bound, 2 for\n"
+	"invalid flags or configuration.\n"
+	"\n"
+	"Example:\n"
+	"  signpost up --data /tmp/r53 --api 127.0.0.1:8053 --dns 127.0.0.1:5300\n"
+	"  aws route53 list-hosted-zones --endpoint-url http://127.0.0.1:8053\n";
+
+struct up {
+	const char *config_path;
+	struct config flags, file, cfg;
+	struct sigv4_key *keys;
+	size_t nkeys;
+	bool generated; /* the keys were created (or read back) in DATA/credentials */
+	char cred_path[4096];
+};
+
+/* Flags into u->flags; -1 (usage error, reported), 0, or 1 (help printed). */
+static int parse_flags(int argc, char **argv, struct up *u)
+{
+	enum {
+		OPT_DATA = 256,
+		OPT_API,
+		OPT_DNS,
+		OPT_WORKERS,
+		OPT_CONFIG,
+		OPT_LOG_LEVEL,
+		OPT_NAME_SERVERS,
+		OPT_RATE,
+		OPT_BURST,
+		OPT_ALIAS,
+	};
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, OPT_DATA},
+		{"api", required_argument, NULL, OPT_API},
+		{"dns", required_argument, NULL, OPT_DNS},
+		{"workers", required_argument, NULL, OPT_WORKERS},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"name-servers", required_argument, NULL, OPT_NAME_SERVERS},
+		{"api-rate-limit", required_argument, NULL, OPT_RATE},
+		{"api-burst", required_argument, NULL, OPT_BURST},
+		{"alias-targets", required_argument, NULL, OPT_ALIAS},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char err[1024];
+	int opt;
+	argv[0] = "signpost up"; /* getopt's own messages name the command */
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		int rc = 0;
+		switch (opt) {
+		case 'h':
+			fputs(UP_USAGE, stdout);
+			return 1;
+		case OPT_DATA:
+			rc = config_set_data_dir(&u->flags, optarg, err, sizeof(err));
+			break;
+		case OPT_API:
+			rc = config_set_api(&u->flags, optarg, err, sizeof(err));
+			break;
+		case OPT_DNS:
+			rc = config_add_listen(&u->flags, optarg, err, sizeof(err));
+			break;
+		case OPT_WORKERS:
+			rc = config_set_workers(&u->flags, optarg, err, sizeof(err));
+			break;
+		case OPT_CONFIG:
+			u->config_path = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			rc = config_set_log_level(&u->flags, optarg, err, sizeof(err));
+			break;
+		case OPT_NAME_SERVERS:
+			rc = config_set_name_servers(&u->flags, optarg, err, sizeof(err));
+			break;
+		case OPT_RATE:
+			rc = config_set_api_rate(&u->flags, optarg, err, sizeof(err));
+			break;
+		case OPT_BURST:
+			rc = config_set_api_burst(&u->flags, optarg, err, sizeof(err));
+			break;
+		case OPT_ALIAS:
+			rc = config_set_alias_targets(&u->flags, optarg, err, sizeof(err));
+			break;
+		default: /* getopt said what was wrong */
+			fprintf(stderr, "see `signpost up --help`\n");
+			return -1;
+		}
+		if (rc != 0) {
+			fprintf(stderr, "signpost up: %s\n", err);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "signpost up: unexpected argument '%s'; see `signpost up --help`\n",
+			argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Fills in what neither the file nor the flags gave. */
+static int apply_defaults(struct up *u)
+{
+	char err[512];
+	/* Without --dns or listen lines, loopback on an unprivileged port, not 0.0.0.0:53. */
+	if (u->flags.nlisten == 0 && u->file.nlisten == 0 &&
+	    config_add_listen(&u->flags, DEFAULT_DNS, err, sizeof(err)) != 0)
+		goto fail;
+	if (!(u->flags.set & CONFIG_SET_API) && !(u->file.set & CONFIG_SET_API) &&
+	    config_set_api(&u->flags, DEFAULT_API, err, sizeof(err)) != 0)
+		goto fail;
+	if (!(u->flags.set & CONFIG_SET_DATA) && !(u->file.set & CONFIG_SET_DATA) &&
+	    config_set_data_dir(&u->flags, DEFAULT_DATA_DIR, err, sizeof(err)) != 0)
+		goto fail;
+	return 0;
+fail:
+	log_err("%s", err);
+	return -1;
+}
+
+/* mkdir -p, private to the user: the store and the credentials live here. */
+static int make_dirs(const char *path)
+{
+	char p[4096];
+	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) != 0 && errno != EEXIST)
+		return -1;
+	struct stat st;
+	if (stat(p, &st) != 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+static int add_key(struct up *u, const char *id, const char *secret)
+{
+	struct sigv4_key *k = realloc(u->keys, (u->nkeys + 1) * sizeof(*k));
+	if (!k)
+		return -1;
+	u->keys = k;
+	k[u->nkeys].access_key_id = strdup(id);
+	k[u->nkeys].secret_access_key = strdup(secret);
+	if (!k[u->nkeys].access_key_id || !k[u->nkeys].secret_access_key) {
+		free((char *)k[u->nkeys].access_key_id);
+		free((char *)k[u->nkeys].secret_access_key);
+		return -1;
+	}
+	u->nkeys++;
+	return 0;
+}
+
+static void free_keys(struct up *u)
+{
+	for (size_t i = 0; i < u->nkeys; i++) {
+		free((char *)u->keys[i].access_key_id);
+		/* The secret does not outlive its use in freed memory. */
+		explicit_bzero((char *)u->keys[i].secret_access_key,
+			       strlen(u->keys[i].secret_access_key));
+		free((char *)u->keys[i].secret_access_key);
+	}
+	free(u->keys);
+	u->keys = NULL;
+	u->nkeys = 0;
+}
+
+static void random_text(char *out, size_t n, const char *alphabet)
+{
+	size_t m = strlen(alphabet);
+	uint8_t b[64];
+	while (n > 0) {
+		if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+			continue; /* interrupted: try again, never fall back to weak randomness */
+		for (size_t i = 0; i < sizeof(b) && n > 0; i++) {
+			if (b[i] >= 256 - 256 % m) /* no modulo bias */
+				continue;
+			*out++ = alphabet[b[i] % m];
+			n--;
+		}
+	}
+	*out = '\0';
+}
+
+/*
+ * DATA/credentials, in the AWS shared-credentials format, so that
+ * AWS_SHARED_CREDENTIALS_FILE=DATA/credentials works as well as the printed exports.
+ */
+static int read_credentials(struct up *u, FILE *f)
+{
+	char line[512], id[256] = "", secret[256] = "";
+	while (fgets(line, sizeof(line), f)) {
+		char key[64], value[256];
+		if (sscanf(line, " %63[a-z_] = %255s", key, value) != 2)
+			continue;
+		if (strcmp(key, "aws_access_key_id") == 0)
+			snprintf(id, sizeof(id), "%s", value);
+		else if (strcmp(key, "aws_secret_access_key") == 0)
+			snprintf(secret, sizeof(secret), "%s", value);
+		if (id[0] && secret[0]) {
+			if (add_key(u, id, secret) != 0)
+				return -1;
+			id[0] = secret[0] = '\0';
+		}
+	}
+	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(line, sizeof(line));
+	return 0;
+}
+
+static int dev_credentials(struct up *u)
+{
+	snprintf(u->cred_path, sizeof(u->cred_path), "%s/" CREDENTIALS_FILE, u->cfg.data_dir);
+	u->generated = true;
+	FILE *f = fopen(u->cred_path, "r");
+	if (f) {
+		struct stat st;
+		if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+			log_warn("%s can be read by other users: chmod 600 it", u->cred_path);
+		int rc = read_credentials(u, f);
+		fclose(f);
+		if (rc != 0 || u->nkeys == 0) {
+			log_err("%s: no aws_access_key_id / aws_secret_access_key pair in it (fix "
+				"or "
+				"delete it to have new credentials created)",
+				u->cred_path);
+			return -1;
+		}
+		return 0;
+	}
+	if (errno != ENOENT) {
+		log_err("cannot read %s: %s", u->cred_path, strerror(errno));
+		return -1;
+	}
+	char id[21], secret[41];
+	memcpy(id, "AKSP", 4);
+	random_text(id + 4, 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
+	random_text(secret, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+	int fd = open(u->cred_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_err("cannot create %s: %s", u->cred_path, strerror(errno));
+		return -1;
+	}
+	char text[512];
+	int n = snprintf(text, sizeof(text),
+			 "# signpost up: development credentials, created once and reused.\n"
+			 "# Keep this file private. Usable as AWS_SHARED_CREDENTIALS_FILE.\n"
+			 "[default]\n"
+			 "aws_access_key_id = %s\n"
+			 "aws_secret_access_key = %s\n",
+			 id, secret);
+	bool ok = n > 0 && write(fd, text, (size_t)n) == n && fsync(fd) == 0;
+	explicit_bzero(text, sizeof(text));
+	if (close(fd) != 0)
+		ok = false;
+	if (!ok) {
+		log_err("cannot write %s: %s", u->cred_path, strerror(errno));
+		unlink(u->cred_path);
+		return -1;
+	}
+	log_info("created development credentials in %s", u->cred_path);
+	int rc = add_key(u, id, secret);
+	explicit_bzero(secret, sizeof(secret));
+	return rc;
+}
+
+/* Environment, then the configuration, else DATA/credentials. */
+static int load_credentials(struct up *u)
+{
+	const char *id = getenv("SIGNPOST_ACCESS_KEY_ID");
+	const char *secret = getenv("SIGNPOST_SECRET_ACCESS_KEY");
+	if ((id && id[0]) != (secret && secret[0])) {
+		log_err("set both SIGNPOST_ACCESS_KEY_ID and SIGNPOST_SECRET_ACCESS_KEY, or "
+			"neither");
+		return -EINVAL;
+	}
+	if (id && id[0]) {
+		struct config check;
+		char err[256];
+		config_init(&check);
+		int rc = config_add_key(&check, id, secret, err, sizeof(err));
+		config_free(&check);
+		if (rc != 0) {
+			log_err("SIGNPOST_ACCESS_KEY_ID / SIGNPOST_SECRET_ACCESS_KEY: %s", err);
+			return -EINVAL;
+		}
+		if (add_key(u, id, secret) != 0)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < u->cfg.nkeys; i++) {
+		if (id && strcmp(id, u->cfg.keys[i].id) == 0)
+			continue;
+		if (add_key(u, u->cfg.keys[i].id, u->cfg.keys[i].secret) != 0)
+			return -ENOMEM;
+	}
+	if (u->nkeys > 0)
+		return 0;
+	return dev_credentials(u) == 0 ? 0 : -EIO;
+}
+
+/* "http://127.0.0.1:8053" (IPv6 in brackets), and the bare address for the HTTP server. */
+static void api_text(const struct server_addr *a, uint16_t port, char host[64], char url[128])
+{
+	const struct sockaddr_storage *ss = &a->ss;
+	if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, host, 64);
+		snprintf(url, 128, "http://[%s]:%u", host, port);
+	} else {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, 64);
+		snprintf(url, 128, "http://%s:%u", host, port);
+	}
+}
+
+static uint16_t addr_port(const struct server_addr *a)
+{
+	if (a->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+}
+
+static void print_banner(const struct up *u, const char *url, const struct server *dns)
+{
+	const struct server_addr *addrs;
+	size_t n = server_bound(dns, &addrs);
+	printf("signpost is up.\n");
+	printf("  Route 53 API: %s\n", url);
+	for (size_t i = 0; i < n; i++) {
+		char text[SERVER_ADDR_TEXT_MAX];
+		server_addr_to_text(&addrs[i], text);
+		printf("  DNS:          %s (UDP and TCP)\n", text);
+	}
+	printf("  data:         %s\n", u->cfg.data_dir);
+	printf("\nUse it with the aws CLI:\n");
+	const struct sigv4_key *k = &u->keys[0];
+	if (u->generated)
+		printf("  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s "
+		       "AWS_DEFAULT_REGION=us-east-1\n",
+		       k->access_key_id, k->secret_access_key);
+	else
+		printf("  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=<its configured "
+		       "secret> "
+		       "AWS_DEFAULT_REGION=us-east-1\n",
+		       k->access_key_id);
+	printf("  aws route53 list-hosted-zones --endpoint-url %s\n", url);
+	if (u->generated)
+		printf("(the credentials are kept in %s; any region works)\n", u->cred_path);
+	fflush(stdout);
+}
+
+int cmd_up(int argc, char **argv)
+{
+	struct up u;
+	memset(&u, 0, sizeof(u));
+	char err[1024];
+	int status = EXIT_USAGE, sigfd = -1;
+	struct zone_db *db = NULL;
+	struct server *dns = NULL;
+	struct r53 *engine = NULL;
+	struct route53_http *api = NULL;
+	struct http_server *http = NULL;
+
+	config_init(&u.flags);
+	config_init(&u.file);
+	config_init(&u.cfg);
+	int rc = parse_flags(argc, argv, &u);
+	if (rc != 0) {
+		status = rc > 0 ? EXIT_SUCCESS : EXIT_USAGE;
+		goto out;
+	}
+	if (u.flags.set & CONFIG_SET_LOG_LEVEL)
+		log_set_level(u.flags.log_level);
+	if (u.config_path && config_read_file(&u.file, u.config_path, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (apply_defaults(&u) != 0)
+		goto out;
+	if (config_merge(&u.cfg, u.config_path ? &u.file : NULL, &u.flags, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	log_set_level(u.cfg.log_level);
+	if (u.cfg.workers == 0)
+		u.cfg.workers = daemon_cpu_count();
+	if (u.cfg.nzones > 0)
+		log_warn("`zone` lines are for `signpost dns`: signpost up serves the hosted zones "
+			 "of its store, and ignores them");
+
+	status = EXIT_FAILURE;
+	if (make_dirs(u.cfg.data_dir) != 0) {
+		log_err("cannot create the data directory %s: %s", u.cfg.data_dir, strerror(errno));
+		goto out;
+	}
+	rc = load_credentials(&u);
+	if (rc != 0) {
+		status = rc == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
+		goto out;
+	}
+	if ((sigfd = daemon_signals()) < 0)
+		goto out;
+	if (!(db = zone_db_new())) {
+		log_err("out of memory");
+		goto out;
+	}
+	if (daemon_dns_bind(&u.cfg, db, &dns) != 0)
+		goto out;
+
+	/* Every stored zone is published before anything is served (issue: Restart). */
+	struct r53_config rc53 = {
+		.data_dir = u.cfg.data_dir,
+		.db = db,
+		.max_zones = 500,
+		.max_rrsets_per_zone = 10000,
+		.alias_targets_file = u.cfg.alias_targets,
+	};
+	for (size_t i = 0; i < R53_NS_COUNT; i++)
+		rc53.name_servers[i] = (u.cfg.set & CONFIG_SET_NAME_SERVERS)
+					       ? u.cfg.name_servers[i]
+					       : DEFAULT_NAME_SERVERS[i];
+	struct r53_error e = {0};
+	if (r53_open(&rc53, &engine, &e) != 0) {
+		log_err("cannot open the store in %s: %s%s%s", u.cfg.data_dir, e.code,
+			e.message ? ": " : "", e.message ? e.message : "");
+		r53_error_clear(&e);
+		goto out;
+	}
+	zone_db_sync(db);
+	if (server_start(dns) != 0) {
+		log_err("cannot start the DNS worker threads");
+		goto out;
+	}
+	uint64_t nzones = 0;
+	(void)r53_hosted_zone_count(engine, &nzones, &e);
+	r53_error_clear(&e);
+	daemon_log_dns(dns, (size_t)nzones, u.cfg.workers, "DNS: serving");
+
+	struct route53_http_config hc = {
+		.engine = engine,
+		.keys = u.keys,
+		.nkeys = u.nkeys,
+		.rate = u.cfg.api_rate,
+		.burst = u.cfg.api_burst,
+	};
+	if (!(api = route53_http_new(&hc))) {
+		log_err("out of memory");
+		goto out;
+	}
+	char host[64], url[128];
+	api_text(&u.cfg.api, addr_port(&u.cfg.api), host, url);
+	struct http_server_config sc = {
+		.address = host,
+		.port = addr_port(&u.cfg.api),
+		.max_body = API_MAX_BODY,
+		.threads = API_THREADS,
+		.timeout_s = API_TIMEOUT_S,
+		.max_connections = API_MAX_CONNS,
+	};
+	http = http_server_start(&sc, route53_http_handle, api, err, sizeof(err));
+	if (!http) {
+		log_err("cannot serve the API on %s: %s", url, err);
+		goto out;
+	}
+	api_text(&u.cfg.api, http_server_port(http), host, url);
+	size_t implemented;
+	size_t ops = route53_http_operations(&implemented);
+	log_info("API: ready on %s (%zu of the %zu Route 53 operations implemented, %zu access "
+		 "key%s%s)",
+		 url, implemented, ops, u.nkeys, u.nkeys == 1 ? "" : "s",
+		 u.cfg.api_rate > 0 ? ", throttled" : "");
+	print_banner(&u, url, dns);
+
+	for (;;) {
+		bool hup = false;
+		struct pollfd p = {.fd = sigfd, .events = POLLIN};
+		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (daemon_read_signals(sigfd, &hup))
+			break;
+		if (hup)
+			log_info("SIGHUP: signpost up has nothing to reload (the store is the "
+				 "configuration); restart to change settings");
+	}
+	status = EXIT_SUCCESS;
+out:
+	if (http)
+		http_server_stop(http);
+	route53_http_free(api);
+	if (dns)
+		server_free(dns);
+	if (engine)
+		r53_close(engine);
+	if (db)
+		zone_db_free(db);
+	if (sigfd >= 0)
+		close(sigfd);
+	free_keys(&u);
+	config_free(&u.cfg);
+	config_free(&u.file);
+	config_free(&u.flags);
+	return status;
+}
