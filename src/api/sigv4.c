@@ -452,6 +452,64 @@ static enum sigv4_result check_presigned_params(const struct http_request *req, 
 	return SIGV4_OK;
 }
 
+#define MSG_NO_HOST "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+
+/*
+ * The signing inputs from the Authorization header, or else from presigned query parameters,
+ * checked for completeness and for the headers that must be signed.
+ */
+static enum sigv4_result find_auth(const struct http_request *req, struct auth *a, char *msg,
+				   size_t msglen)
+{
+	const char *authz = header(req, "authorization");
+	enum sigv4_result r;
+	if (authz && *authz) {
+		r = parse_header(authz, a, msg, msglen);
+		if (r != SIGV4_OK) {
+			return r;
+		}
+		/* X-Amz-Date wins over Date, as on AWS; botocore sends one or the other. */
+		a->date = header(req, "x-amz-date");
+		a->date_name = "X-Amz-Date";
+		if (!a->date) {
+			a->date = header(req, "date");
+			a->date_name = "Date";
+			a->date_is_http = a->date != NULL;
+		}
+		r = check_complete(a, msg, msglen);
+		if (r != SIGV4_OK) {
+			return r;
+		}
+		/* AWS answers these with SignatureDoesNotMatch, not IncompleteSignature. */
+		if (!list_has(a->signed_headers, "host")) {
+			set_msg(msg, msglen, "%s", MSG_NO_HOST);
+			return SIGV4_MISMATCH;
+		}
+		/* An unsigned date would let a captured request be replayed at any time. */
+		if (!list_has(a->signed_headers, a->date_is_http ? "date" : "x-amz-date")) {
+			set_msg(msg, msglen,
+				"'%s' must be a 'SignedHeader' in the AWS Authorization.",
+				a->date_name);
+			return SIGV4_MISMATCH;
+		}
+		return SIGV4_OK;
+	}
+	if (param(req, "X-Amz-Algorithm") || param(req, "X-Amz-Signature")) {
+		a->presigned = true;
+		r = check_presigned_params(req, a, msg, msglen);
+		if (r != SIGV4_OK) {
+			return r;
+		}
+		if (!list_has(a->signed_headers, "host")) {
+			set_msg(msg, msglen, "%s", MSG_NO_HOST);
+			return SIGV4_MISMATCH;
+		}
+		return SIGV4_OK;
+	}
+	set_msg(msg, msglen, "%s", MSG_MISSING);
+	return SIGV4_MISSING;
+}
+
 /* The signature's date against `now`: Route 53 allows five minutes either way. */
 static enum sigv4_result check_time(const struct auth *a, time_t now, char iso[17], char *msg,
 				    size_t msglen)
@@ -848,61 +906,10 @@ enum sigv4_result sigv4_verify(const struct http_request *req, const char *servi
 	if (msg && msglen) {
 		msg[0] = '\0';
 	}
-	const char *authz = header(req, "authorization");
-	if (authz && !*authz) {
-		authz = NULL;
-	}
-	if (authz) {
-		r = parse_header(authz, &a, msg, msglen);
-		if (r != SIGV4_OK) {
-			goto out;
-		}
-		/* X-Amz-Date wins over Date, as on AWS; botocore sends one or the other. */
-		a.date = header(req, "x-amz-date");
-		a.date_name = "X-Amz-Date";
-		if (!a.date) {
-			a.date = header(req, "date");
-			a.date_name = "Date";
-			a.date_is_http = a.date != NULL;
-		}
-		r = check_complete(&a, msg, msglen);
-		if (r != SIGV4_OK) {
-			goto out;
-		}
-		if (!list_has(a.signed_headers, "host")) {
-			set_msg(msg, msglen,
-				"'Host' or ':authority' must be a 'SignedHeader' in the "
-				"AWS Authorization.");
-			r = SIGV4_MISMATCH;
-			goto out;
-		}
-		/* An unsigned date would let a captured request be replayed at any time. */
-		if (!list_has(a.signed_headers, a.date_is_http ? "date" : "x-amz-date")) {
-			set_msg(msg, msglen,
-				"'%s' must be a 'SignedHeader' in the AWS Authorization.",
-				a.date_name);
-			r = SIGV4_MISMATCH;
-			goto out;
-		}
-	} else if (param(req, "X-Amz-Algorithm") || param(req, "X-Amz-Signature")) {
-		a.presigned = true;
-		r = check_presigned_params(req, &a, msg, msglen);
-		if (r != SIGV4_OK) {
-			goto out;
-		}
-		if (!list_has(a.signed_headers, "host")) {
-			set_msg(msg, msglen,
-				"'Host' or ':authority' must be a 'SignedHeader' in the "
-				"AWS Authorization.");
-			r = SIGV4_MISMATCH;
-			goto out;
-		}
-	} else {
-		set_msg(msg, msglen, "%s", MSG_MISSING);
-		r = SIGV4_MISSING;
+	r = find_auth(req, &a, msg, msglen);
+	if (r != SIGV4_OK) {
 		goto out;
 	}
-
 	r = check_time(&a, now, iso, msg, msglen);
 	if (r != SIGV4_OK) {
 		goto out;

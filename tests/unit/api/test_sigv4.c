@@ -976,6 +976,27 @@ static void test_mutations(void **state)
 	assert_true(mutations > 700);
 }
 
+/*
+ * What the signature covers is the normalised path (botocore's remove_dot_segments): a
+ * segment that a later ".." removes is not signed, and neither are doubled slashes. Whoever
+ * routes must route on that same normalised path, or refuse paths with "." / ".." / empty
+ * segments, or one signature would stand for several routes.
+ */
+static void test_dot_segments(void **state)
+{
+	(void)state;
+	struct req *q = load(&get_relative_relative);
+	time_t now = at("20150830T123600Z");
+	expect(q, "service", suite_key, 1, now, SIGV4_OK, "");
+	copy(q->path, sizeof(q->path), "/anything/at/all/../../..");
+	expect(q, "service", suite_key, 1, now, SIGV4_OK, "");
+	copy(q->path, sizeof(q->path), "//");
+	expect(q, "service", suite_key, 1, now, SIGV4_OK, "");
+	copy(q->path, sizeof(q->path), "/x");
+	expect(q, "service", suite_key, 1, now, SIGV4_MISMATCH, MISMATCH);
+	free(q);
+}
+
 /* An unsigned header may change; a signed header may not. */
 static void test_unsigned_headers(void **state)
 {
@@ -1229,13 +1250,21 @@ static void test_small_msg(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_suite_vectors),    cmocka_unit_test(test_repeated_header),
-		cmocka_unit_test(test_route53_requests), cmocka_unit_test(test_two_keys),
-		cmocka_unit_test(test_date_header),      cmocka_unit_test(test_presigned),
-		cmocka_unit_test(test_mutations),        cmocka_unit_test(test_unsigned_headers),
-		cmocka_unit_test(test_missing),          cmocka_unit_test(test_unknown_key),
-		cmocka_unit_test(test_malformed),        cmocka_unit_test(test_clock),
-		cmocka_unit_test(test_content_sha256),   cmocka_unit_test(test_codes),
+		cmocka_unit_test(test_suite_vectors),
+		cmocka_unit_test(test_repeated_header),
+		cmocka_unit_test(test_route53_requests),
+		cmocka_unit_test(test_two_keys),
+		cmocka_unit_test(test_date_header),
+		cmocka_unit_test(test_presigned),
+		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_unsigned_headers),
+		cmocka_unit_test(test_dot_segments),
+		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_clock),
+		cmocka_unit_test(test_content_sha256),
+		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_small_msg),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
