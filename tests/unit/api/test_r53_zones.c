@@ -4,6 +4,7 @@
  * each error with Route 53's code, status and message (route53-api.md §2), and that
  * everything survives close and reopen. Links the real engine: records, names and store.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -829,6 +830,54 @@ static void test_restart_republishes(void **state)
 	assert_int_equal(store_check(eng->store, msg, sizeof msg), 0);
 }
 
+struct worker {
+	int n;
+	int failures;
+};
+
+static void *create_worker(void *arg)
+{
+	struct worker *w = arg;
+	for (int i = 0; i < 25; i++) {
+		struct r53_create_zone req = {0};
+		snprintf(req.name, sizeof req.name, "t%d-%d.example", w->n, i);
+		snprintf(req.caller_reference, sizeof req.caller_reference, "t%d-%d", w->n, i);
+		struct r53_zone z;
+		struct r53_change_info ci;
+		struct r53_error e = {0};
+		if (r53_create_hosted_zone(eng, &req, &z, &ci, &e) || strcmp(ci.status, "INSYNC"))
+			w->failures++;
+		struct r53_zone_list l;
+		if (r53_list_hosted_zones(eng, "", 5, NULL, &l, &e) == 0)
+			r53_zone_list_free(&l);
+		else
+			w->failures++;
+		r53_error_clear(&e);
+	}
+	return NULL;
+}
+
+/* Callers on several threads are serialised by the engine: every create lands once. */
+static void test_concurrent_callers(void **state)
+{
+	pthread_t t[4];
+	struct worker w[4];
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker){.n = i};
+		assert_int_equal(pthread_create(&t[i], NULL, create_worker, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(w[i].failures, 0);
+	}
+	uint64_t n;
+	assert_int_equal(r53_hosted_zone_count(eng, &n, &err), 0);
+	assert_int_equal(n, 100);
+	assert_true(served("t3-24.example"));
+	char msg[256];
+	assert_int_equal(store_check(eng->store, msg, sizeof msg), 0);
+}
+
 static void test_open_failure(void **state)
 {
 	/* A data directory that cannot be created: a clear error, no engine. */
@@ -863,6 +912,7 @@ int main(void)
 		T(test_delegation_set_limit),
 		T(test_limits),
 		T(test_restart_republishes),
+		T(test_concurrent_callers),
 		T(test_open_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
