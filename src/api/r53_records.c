@@ -531,6 +531,33 @@ static void serve_external(const char *value, void *ctx)
 	serve_value(ctx, value);
 }
 
+static int serve_collect(struct r53 *r, const char *zone_id, const char *name, const char *type,
+			 int depth, struct serve_ctx *c);
+
+/* Adds one stored rrset's records to c's owner: its values, or its alias target's. */
+static int serve_row(struct r53 *r, const struct r53_rrset *rs, int depth, struct serve_ctx *c)
+{
+	if (rs->has_alias) {
+		char tname[R53_NAME_MAX];
+		uint8_t twire[DNS_NAME_MAXLEN];
+		if (zone_origin(r, rs->alias.hosted_zone_id, tname, twire) == 0)
+			return serve_collect(r, rs->alias.hosted_zone_id, rs->alias.dns_name,
+					     rs->type, depth + 1, c);
+		uint32_t saved = c->ttl;
+		c->ttl = EXTERNAL_ALIAS_TTL;
+		external_targets(r, rs->alias.hosted_zone_id, rs->alias.dns_name, rs->type,
+				 serve_external, c, NULL);
+		c->ttl = saved;
+		return c->err ? -1 : 0;
+	}
+	uint32_t saved = c->ttl;
+	c->ttl = rs->ttl >= 0 ? (uint32_t)rs->ttl : 0;
+	for (size_t k = 0; k < rs->nvalues && !c->err; k++)
+		serve_value(c, rs->values[k]);
+	c->ttl = saved;
+	return c->err ? -1 : 0;
+}
+
 /* Adds the records of (zone_id, name, type), following aliases, to c's owner. */
 static int serve_collect(struct r53 *r, const char *zone_id, const char *name, const char *type,
 			 int depth, struct serve_ctx *c)
@@ -542,34 +569,11 @@ static int serve_collect(struct r53 *r, const char *zone_id, const char *name, c
 	struct rowset rows = {0};
 	if (load_rows(r, zone_id, sort, type, &rows) < 0)
 		return -1;
-	for (size_t i = 0; i < rows.n && !c->err; i++) {
-		const struct r53_rrset *rs = &rows.v[i];
-		if (rs->has_alias) {
-			char tname[R53_NAME_MAX];
-			uint8_t twire[DNS_NAME_MAXLEN];
-			if (zone_origin(r, rs->alias.hosted_zone_id, tname, twire) == 0) {
-				if (serve_collect(r, rs->alias.hosted_zone_id, rs->alias.dns_name,
-						  type, depth + 1, c) < 0) {
-					rowset_free(&rows);
-					return -1;
-				}
-			} else {
-				uint32_t saved = c->ttl;
-				c->ttl = EXTERNAL_ALIAS_TTL;
-				external_targets(r, rs->alias.hosted_zone_id, rs->alias.dns_name,
-						 type, serve_external, c, NULL);
-				c->ttl = saved;
-			}
-			continue;
-		}
-		uint32_t saved = c->ttl;
-		c->ttl = rs->ttl >= 0 ? (uint32_t)rs->ttl : 0;
-		for (size_t k = 0; k < rs->nvalues && !c->err; k++)
-			serve_value(c, rs->values[k]);
-		c->ttl = saved;
-	}
+	int ret = 0;
+	for (size_t i = 0; i < rows.n && ret == 0; i++)
+		ret = serve_row(r, &rows.v[i], depth, c);
 	rowset_free(&rows);
-	return c->err ? -1 : 0;
+	return ret;
 }
 
 /* Replaces the served RRset (owner, type) in txn by what the store says it is now. */
@@ -597,37 +601,60 @@ static int build_zone(struct r53 *r, const char *zone_id, const uint8_t *origin,
 	struct zone_txn *txn;
 	if (zone_txn_begin(NULL, origin, &txn) < 0)
 		return -1;
-	/* Distinct (name, type) first: serve_rrset reads the rows of each itself. */
-	sqlite3_stmt *st = store_stmt(r->store, "SELECT DISTINCT name, type FROM rrsets WHERE "
-						"zone_id=?1 ORDER BY sort_name, type");
-	if (!st) {
+	/*
+	 * One pass over the zone's rows with a statement of its own (not the store's cache), so
+	 * that alias targets can be read with the cached ones while it is open.
+	 */
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(store_sqlite(r->store),
+			       "SELECT body FROM rrsets WHERE zone_id=?1 ORDER BY sort_name, type, "
+			       "set_id",
+			       -1, &st, NULL) != SQLITE_OK) {
 		zone_txn_abort(txn);
 		return -1;
 	}
 	sqlite3_bind_text(st, 1, zone_id, -1, SQLITE_TRANSIENT);
-	struct alias_ref *keys = NULL;
-	size_t n = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct alias_ref *v = realloc(keys, (n + 1) * sizeof(*keys));
-		if (!v)
+	int rc, ret = 0;
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct r53_rrset rs;
+		char norm[R53_NAME_MAX], msg[64];
+		uint8_t owner[DNS_NAME_MAXLEN];
+		if (rrset_from_json((const char *)sqlite3_column_text(st, 0), &rs) < 0) {
+			ret = -1;
 			break;
-		keys = v;
-		copy_str(keys[n].name, sizeof(keys[n].name),
-			 (const char *)sqlite3_column_text(st, 0));
-		copy_str(keys[n].type, sizeof(keys[n].type),
-			 (const char *)sqlite3_column_text(st, 1));
-		n++;
+		}
+		int t = dns_type_from_text(rs.type);
+		if (t >= 0 && r53_name_normalize(rs.name, norm, owner, msg, sizeof(msg)) == 0) {
+			struct serve_ctx c = {.txn = txn, .owner = owner, .type = (uint16_t)t};
+			ret = serve_row(r, &rs, 0, &c);
+		}
+		r53_rrset_free(&rs);
 	}
-	sqlite3_reset(st);
-	int ret = rc == SQLITE_DONE ? 0 : -1;
-	for (size_t i = 0; i < n && ret == 0; i++)
-		ret = serve_rrset(r, txn, zone_id, keys[i].name, keys[i].type);
-	free(keys);
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = -1;
+	sqlite3_finalize(st);
 	if (ret == 0 && zone_txn_commit(txn, out) == 0)
 		return 0;
 	zone_txn_abort(txn);
 	return -1;
+}
+
+/*
+ * Aliases are found by their target (to refuse dangling ones and to propagate changes) with
+ * this index; without it each lookup scans every rrset. IF NOT EXISTS: a store migration may
+ * create the same index.
+ */
+static void ensure_alias_index(struct r53 *r)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(store_sqlite(r->store),
+			 "CREATE INDEX IF NOT EXISTS rrsets_alias_target ON rrsets("
+			 "json_extract(body,'$.alias.hosted_zone_id'), "
+			 "json_extract(body,'$.alias.dns_name')) "
+			 "WHERE json_extract(body,'$.alias.hosted_zone_id') IS NOT NULL",
+			 NULL, NULL, &msg) != SQLITE_OK)
+		log_warn("r53: alias index: %s", msg ? msg : "?");
+	sqlite3_free(msg);
 }
 
 /* Publishes a whole new version of zone_id if it is the one served for its name. */
@@ -656,6 +683,7 @@ static int publish_whole(struct r53 *r, const char *zone_id, struct r53_error *e
 
 int r53_publish_zone(struct r53 *r, const char *zone_id, struct r53_error *err)
 {
+	ensure_alias_index(r);
 	if (publish_whole(r, zone_id, err) < 0)
 		return -1;
 	zone_db_sync(r->db);
