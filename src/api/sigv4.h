@@ -17,7 +17,7 @@ struct sigv4_key {
 enum sigv4_result {
 	SIGV4_OK = 0,
 	SIGV4_MISSING,    /* MissingAuthenticationToken, 403 */
-	SIGV4_INCOMPLETE, /* IncompleteSignature, 403 (400 for some services; see the doc) */
+	SIGV4_INCOMPLETE, /* IncompleteSignature, 400 */
 	SIGV4_BAD_KEY,    /* InvalidClientTokenId, 403 */
 	SIGV4_MISMATCH,   /* SignatureDoesNotMatch, 403 (also expired or future dates) */
 };
