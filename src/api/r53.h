@@ -129,7 +129,8 @@ struct r53_config {
 	/*
 	 * Aliases to AWS services (S3 websites, CloudFront, ELB, ...): a text file of lines
 	 * "HOSTEDZONEID DNSNAME TYPE VALUE" ('#' starts a comment) giving the records served for
-	 * each endpoint, so a local server can stand in for "an S3 bucket". NULL: none.
+	 * each endpoint, so a local server can stand in for "an S3 bucket". NULL: none. The
+	 * string must outlive the engine (it is read again when zones are rebuilt).
 	 */
 	const char *alias_targets_file;
 };

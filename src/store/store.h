@@ -8,6 +8,7 @@
  */
 #pragma once
 #include <sqlite3.h>
+#include <stddef.h>
 
 struct store;
 
