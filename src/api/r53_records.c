@@ -828,6 +828,8 @@ struct entry {
 	struct r53_rrset cur;
 	bool deleted; /* a DELETE was applied: a CREATE/UPSERT may follow, nothing else */
 	int changes;
+	uint64_t hkey, hsort;   /* hashes of (sort, type, set_id) and of sort */
+	int32_t next_same_sort; /* the next entry at this name, or -1 */
 };
 
 struct batch {
@@ -836,17 +838,110 @@ struct batch {
 	char zone_name[R53_NAME_MAX];
 	uint8_t origin[DNS_NAME_MAXLEN];
 	struct entry *e;
-	size_t n;
+	size_t n, ecap;
+	/* Open-addressing indexes of e (entry index, -1 empty): by key, and by name (chains). */
+	int32_t *kslot, *sslot;
+	size_t scap;
 	struct msgs m;
 };
+
+/* FNV-1a over the strings, each closed by a separator octet. */
+static uint64_t str_hash(uint64_t h, const char *s)
+{
+	while (*s) {
+		h ^= (uint8_t)*s++;
+		h *= 0x100000001b3ULL;
+	}
+	h ^= 0xff;
+	return h * 0x100000001b3ULL;
+}
+
+static uint64_t key_hash(const char *a, const char *b, const char *c)
+{
+	return str_hash(str_hash(str_hash(0xcbf29ce484222325ULL, a), b), c);
+}
+
+/* Puts entry i into both indexes (capacity is the caller's). */
+static void index_entry(struct batch *b, int32_t i)
+{
+	size_t mask = b->scap - 1;
+	struct entry *e = &b->e[i];
+	size_t k = e->hkey & mask;
+	while (b->kslot[k] >= 0)
+		k = (k + 1) & mask;
+	b->kslot[k] = i;
+	e->next_same_sort = -1;
+	for (k = e->hsort & mask; b->sslot[k] >= 0; k = (k + 1) & mask) {
+		struct entry *h = &b->e[b->sslot[k]];
+		if (h->hsort == e->hsort && strcmp(h->sort, e->sort) == 0) {
+			e->next_same_sort = b->sslot[k];
+			b->sslot[k] = i;
+			return;
+		}
+	}
+	b->sslot[k] = i;
+}
+
+/* Room for one more entry in e and in the indexes (at most half full). */
+static int batch_grow(struct batch *b)
+{
+	if (b->n == b->ecap) {
+		size_t cap = b->ecap ? b->ecap * 2 : 16;
+		struct entry *v = realloc(b->e, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		b->e = v;
+		b->ecap = cap;
+	}
+	if ((b->n + 1) * 2 <= b->scap)
+		return 0;
+	size_t cap = b->scap ? b->scap * 2 : 64;
+	int32_t *ks = malloc(cap * sizeof(int32_t)), *ss = malloc(cap * sizeof(int32_t));
+	if (!ks || !ss) {
+		free(ks);
+		free(ss);
+		return -1;
+	}
+	memset(ks, 0xff, cap * sizeof(int32_t));
+	memset(ss, 0xff, cap * sizeof(int32_t));
+	free(b->kslot);
+	free(b->sslot);
+	b->kslot = ks;
+	b->sslot = ss;
+	b->scap = cap;
+	for (size_t i = 0; i < b->n; i++)
+		index_entry(b, (int32_t)i);
+	return 0;
+}
+
+/* The first entry at name `sort` (follow next_same_sort), or -1. */
+static int32_t entries_at(const struct batch *b, const char *sort)
+{
+	if (!b->scap)
+		return -1;
+	uint64_t h = str_hash(0xcbf29ce484222325ULL, sort);
+	size_t mask = b->scap - 1;
+	for (size_t k = h & mask; b->sslot[k] >= 0; k = (k + 1) & mask) {
+		const struct entry *e = &b->e[b->sslot[k]];
+		if (e->hsort == h && strcmp(e->sort, sort) == 0)
+			return b->sslot[k];
+	}
+	return -1;
+}
 
 static struct entry *entry_find(struct batch *b, const char *sort, const char *type,
 				const char *set_id)
 {
-	for (size_t i = 0; i < b->n; i++)
-		if (strcmp(b->e[i].sort, sort) == 0 && strcmp(b->e[i].type, type) == 0 &&
-		    strcmp(b->e[i].set_id, set_id) == 0)
-			return &b->e[i];
+	if (!b->scap)
+		return NULL;
+	uint64_t h = key_hash(sort, type, set_id);
+	size_t mask = b->scap - 1;
+	for (size_t k = h & mask; b->kslot[k] >= 0; k = (k + 1) & mask) {
+		struct entry *e = &b->e[b->kslot[k]];
+		if (e->hkey == h && strcmp(e->sort, sort) == 0 && strcmp(e->type, type) == 0 &&
+		    strcmp(e->set_id, set_id) == 0)
+			return e;
+	}
 	return NULL;
 }
 
@@ -867,10 +962,10 @@ static int final_rows(struct batch *b, const char *zone_id, const char *sort, co
 			ret = rowset_add(out, &stored.v[i]);
 	}
 	if (mine)
-		for (size_t i = 0; i < b->n && ret == 0; i++) {
+		for (int32_t i = entries_at(b, sort); i >= 0 && ret == 0;
+		     i = b->e[i].next_same_sort) {
 			struct entry *e = &b->e[i];
-			if (e->cur_exists && strcmp(e->sort, sort) == 0 &&
-			    (!type || strcmp(e->type, type) == 0))
+			if (e->cur_exists && (!type || strcmp(e->type, type) == 0))
 				ret = rowset_add(out, &e->cur);
 		}
 	rowset_free(&stored);
@@ -1115,16 +1210,18 @@ static int apply_change(struct batch *b, enum r53_action action, struct r53_rrse
 	r53_name_sort_key(rs->name, sort);
 	struct entry *e = entry_find(b, sort, rs->type, rs->set_identifier);
 	if (!e) {
-		struct entry *v = realloc(b->e, (b->n + 1) * sizeof(*v));
-		if (!v)
+		if (batch_grow(b) < 0)
 			return -1;
-		b->e = v;
-		e = &b->e[b->n++];
+		e = &b->e[b->n];
 		memset(e, 0, sizeof(*e));
 		copy_str(e->sort, sizeof(e->sort), sort);
 		copy_str(e->name, sizeof(e->name), rs->name);
 		copy_str(e->type, sizeof(e->type), rs->type);
 		copy_str(e->set_id, sizeof(e->set_id), rs->set_identifier);
+		e->hkey = key_hash(sort, rs->type, rs->set_identifier);
+		e->hsort = str_hash(0xcbf29ce484222325ULL, sort);
+		index_entry(b, (int32_t)b->n);
+		b->n++;
 		struct rowset rows = {0};
 		if (load_rows(b->r, b->zone_id, sort, rs->type, &rows) < 0)
 			return -1;
@@ -1372,24 +1469,69 @@ static int check_state(struct batch *b)
 /* A (zone, name, type) whose served RRset must be rebuilt. */
 struct work {
 	struct alias_ref *v;
-	size_t n;
+	size_t n, vcap;
+	uint64_t *hash; /* of each item */
+	int32_t *slot;  /* open addressing over v (index, -1 empty), at most half full */
+	size_t cap;
 };
+
+static void work_free(struct work *w)
+{
+	free(w->v);
+	free(w->hash);
+	free(w->slot);
+	memset(w, 0, sizeof(*w));
+}
 
 static int work_add(struct work *w, const char *zone_id, const char *name, const char *type)
 {
-	for (size_t i = 0; i < w->n; i++)
-		if (strcmp(w->v[i].zone_id, zone_id) == 0 && strcmp(w->v[i].name, name) == 0 &&
-		    strcmp(w->v[i].type, type) == 0)
-			return 0;
-	struct alias_ref *v = realloc(w->v, (w->n + 1) * sizeof(*v));
-	if (!v)
-		return -1;
-	w->v = v;
-	struct alias_ref *a = &v[w->n++];
-	memset(a, 0, sizeof(*a));
+	uint64_t h = key_hash(zone_id, name, type);
+	size_t mask = w->cap - 1;
+	if (w->cap)
+		for (size_t k = h & mask; w->slot[k] >= 0; k = (k + 1) & mask) {
+			const struct alias_ref *a = &w->v[w->slot[k]];
+			if (w->hash[w->slot[k]] == h && strcmp(a->zone_id, zone_id) == 0 &&
+			    strcmp(a->name, name) == 0 && strcmp(a->type, type) == 0)
+				return 0;
+		}
+	if (w->n == w->vcap) {
+		size_t cap = w->vcap ? w->vcap * 2 : 16;
+		struct alias_ref *v = realloc(w->v, cap * sizeof(*v));
+		uint64_t *hs = v ? realloc(w->hash, cap * sizeof(*hs)) : NULL;
+		if (v)
+			w->v = v;
+		if (!hs)
+			return -1;
+		w->hash = hs;
+		w->vcap = cap;
+	}
+	if ((w->n + 1) * 2 > w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		int32_t *sl = malloc(cap * sizeof(*sl));
+		if (!sl)
+			return -1;
+		memset(sl, 0xff, cap * sizeof(*sl));
+		free(w->slot);
+		w->slot = sl;
+		w->cap = cap;
+		for (size_t i = 0; i < w->n; i++) {
+			size_t k = w->hash[i] & (cap - 1);
+			while (sl[k] >= 0)
+				k = (k + 1) & (cap - 1);
+			sl[k] = (int32_t)i;
+		}
+	}
+	mask = w->cap - 1;
+	size_t k = h & mask;
+	while (w->slot[k] >= 0)
+		k = (k + 1) & mask;
+	w->slot[k] = (int32_t)w->n;
+	w->hash[w->n] = h;
+	struct alias_ref *a = &w->v[w->n++];
 	copy_str(a->zone_id, sizeof(a->zone_id), zone_id);
 	copy_str(a->name, sizeof(a->name), name);
 	copy_str(a->type, sizeof(a->type), type);
+	a->set_id[0] = '\0';
 	return 0;
 }
 
@@ -1480,8 +1622,11 @@ static void entries_free(struct batch *b)
 			r53_rrset_free(&b->e[i].cur);
 	}
 	free(b->e);
+	free(b->kslot);
+	free(b->sslot);
 	b->e = NULL;
-	b->n = 0;
+	b->kslot = b->sslot = NULL;
+	b->n = b->ecap = b->scap = 0;
 	msgs_free(&b->m);
 }
 
@@ -1587,7 +1732,7 @@ static int change_rrsets_locked(struct r53 *r, const char *zone_id,
 		if (rc == 0 && (e->cur_exists || e->orig_exists))
 			rc = work_add(&w, zone_id, e->name, e->type);
 		if (rc < 0) {
-			free(w.v);
+			work_free(&w);
 			r53_err(err, 500, "InternalFailure", "could not write the record sets");
 			goto fail;
 		}
@@ -1595,7 +1740,7 @@ static int change_rrsets_locked(struct r53 *r, const char *zone_id,
 	sqlite3_stmt *st =
 		store_stmt(r->store, "UPDATE zones SET rrset_count=rrset_count+?1 WHERE id=?2");
 	if (!st) {
-		free(w.v);
+		work_free(&w);
 		r53_err(err, 500, "InternalFailure", "could not count the record sets");
 		goto fail;
 	}
@@ -1604,13 +1749,13 @@ static int change_rrsets_locked(struct r53 *r, const char *zone_id,
 	int src = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (src != SQLITE_DONE || r53_change_insert(r, comment, "PENDING", ci, err) < 0) {
-		free(w.v);
+		work_free(&w);
 		if (src != SQLITE_DONE)
 			r53_err(err, 500, "InternalFailure", "could not count the record sets");
 		goto fail;
 	}
 	if (store_commit(r->store) != 0) {
-		free(w.v);
+		work_free(&w);
 		store_rollback(r->store);
 		entries_free(&b);
 		r53_err(err, 500, "InternalFailure", "could not commit the change");
@@ -1620,7 +1765,7 @@ static int change_rrsets_locked(struct r53 *r, const char *zone_id,
 
 	/* Durable: now served. Only after every worker answers from it is it INSYNC. */
 	int prc = publish_work(r, &w, err);
-	free(w.v);
+	work_free(&w);
 	if (prc < 0) {
 		log_err("r53: change %s stored but not served: %s", ci->id,
 			err->message ? err->message : "");
