@@ -1395,7 +1395,7 @@ static int check_state(struct batch *b)
 		if (final_rows(b, b->zone_id, e->sort, NULL, &at) < 0)
 			return -1;
 		bool cname = strcmp(e->type, "CNAME") == 0, other_type = false, cname_there = false;
-		bool mixed = false;
+		bool mixed = false, ttl_differs = false;
 		for (size_t k = 0; k < at.n; k++) {
 			const struct r53_rrset *o = &at.v[k];
 			if (strcmp(o->type, e->type) != 0)
@@ -1405,6 +1405,10 @@ static int check_state(struct batch *b)
 			if (strcmp(o->type, e->type) == 0 &&
 			    (o->set_identifier[0] != '\0') != (e->set_id[0] != '\0'))
 				mixed = true;
+			/* Weighted sets answer as one RRset: they must share its TTL. */
+			if (strcmp(o->type, e->type) == 0 && e->cur.weight >= 0 && o->weight >= 0 &&
+			    !e->cur.has_alias && !o->has_alias && o->ttl != e->cur.ttl)
+				ttl_differs = true;
 		}
 		rowset_free(&at);
 		if (cname && other_type)
@@ -1418,6 +1422,11 @@ static int check_state(struct batch *b)
 				"conflicting RRSet of type CNAME with the same DNS name already "
 				"exists in zone %s",
 				e->type, e->name, b->zone_name);
+		if (ttl_differs)
+			msg_add(&b->m,
+				"RRSet with DNS name %s and type %s, SetIdentifier %s cannot be "
+				"created as weighted sets must contain the same TTL.",
+				e->name, e->type, e->set_id);
 		if (mixed)
 			msg_add(&b->m,
 				"RRSet with DNS name %s, type %s cannot be created as other RRSets "

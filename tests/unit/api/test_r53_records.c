@@ -729,6 +729,15 @@ static void test_pagination_5000(void **state)
 			"weighted.example.com", "A", 60, {"192.0.2.5"}, NULL, NULL, id, 10};
 		ok(R53_CREATE, &s);
 	}
+	struct rrset_spec wt = {
+		"weighted.example.com", "A", 61, {"192.0.2.6"}, NULL, NULL, "w9", 10};
+	expect_batch_err(change1(R53_CREATE, &wt, NULL),
+			 "[RRSet with DNS name weighted.example.com. and type A, SetIdentifier w9 "
+			 "cannot be created as weighted sets must contain the same TTL.]");
+	struct rrset_spec simple = {"weighted.example.com", "A", 60, {"192.0.2.6"}};
+	expect_batch_err(change1(R53_CREATE, &simple, NULL),
+			 "[RRSet with DNS name weighted.example.com., type A cannot be created as "
+			 "other RRSets exist with the same name and type.]");
 	static char seen[5100][64];
 	const int sizes[] = {300, 1, 7, 1000};
 	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
