@@ -678,9 +678,20 @@ static bool get_bool(struct call *c, const struct xml_node *n, const char *name,
 static const struct xml_node *body_root(struct call *c, const char *root)
 {
 	char err[512];
+	const char *body = (const char *)c->req->body;
+	size_t len = c->req->body_len;
+	char empty[80];
+	if (len == 0) {
+		/*
+		 * botocore sends no body at all when every member is absent
+		 * (UpdateHostedZoneComment without a Comment): that is an empty request element,
+		 * whose required members (if any) are then reported missing.
+		 */
+		len = (size_t)snprintf(empty, sizeof(empty), "<%s/>", root);
+		body = empty;
+	}
 	count(&c->h->stats.bodies_parsed);
-	c->doc = xml_parse((const char *)c->req->body, c->req->body_len, c->h->max_depth, err,
-			   sizeof(err));
+	c->doc = xml_parse(body, len, c->h->max_depth, err, sizeof(err));
 	if (!c->doc) {
 		fail(c, 400, "InvalidInput", "%s", err);
 		return NULL;
