@@ -362,8 +362,8 @@ static int dev_credentials(struct up *u)
 	return rc;
 }
 
-/* Environment, then the configuration, else DATA/credentials. */
-static int load_credentials(struct up *u)
+/* The environment's key (checked before anything is created on disk). */
+static int env_credentials(struct up *u)
 {
 	const char *id = getenv("SIGNPOST_ACCESS_KEY_ID");
 	const char *secret = getenv("SIGNPOST_SECRET_ACCESS_KEY");
@@ -372,22 +372,26 @@ static int load_credentials(struct up *u)
 			"neither");
 		return -EINVAL;
 	}
-	if (id && id[0]) {
-		struct config check;
-		char err[256];
-		config_init(&check);
-		int rc = config_add_key(&check, id, secret, err, sizeof(err));
-		config_free(&check);
-		if (rc != 0) {
-			log_err("SIGNPOST_ACCESS_KEY_ID / SIGNPOST_SECRET_ACCESS_KEY: %s", err);
-			return -EINVAL;
-		}
-		if (add_key(u, id, secret) != 0)
-			return -ENOMEM;
+	if (!id || !id[0])
+		return 0;
+	struct config check;
+	char err[256];
+	config_init(&check);
+	int rc = config_add_key(&check, id, secret, err, sizeof(err));
+	config_free(&check);
+	if (rc != 0) {
+		log_err("SIGNPOST_ACCESS_KEY_ID / SIGNPOST_SECRET_ACCESS_KEY: %s", err);
+		return -EINVAL;
 	}
+	return add_key(u, id, secret) == 0 ? 0 : -ENOMEM;
+}
+
+/* After the environment's: the configuration's keys, else DATA/credentials. */
+static int load_credentials(struct up *u)
+{
 	for (size_t i = 0; i < u->cfg.nkeys; i++) {
-		if (id && strcmp(id, u->cfg.keys[i].id) == 0)
-			continue;
+		if (u->nkeys > 0 && strcmp(u->keys[0].access_key_id, u->cfg.keys[i].id) == 0)
+			continue; /* the environment gave the same key */
 		if (add_key(u, u->cfg.keys[i].id, u->cfg.keys[i].secret) != 0)
 			return -ENOMEM;
 	}
@@ -484,16 +488,15 @@ int cmd_up(int argc, char **argv)
 		log_warn("`zone` lines are for `signpost dns`: signpost up serves the hosted zones "
 			 "of its store, and ignores them");
 
+	if (env_credentials(&u) != 0)
+		goto out;
 	status = EXIT_FAILURE;
 	if (make_dirs(u.cfg.data_dir) != 0) {
 		log_err("cannot create the data directory %s: %s", u.cfg.data_dir, strerror(errno));
 		goto out;
 	}
-	rc = load_credentials(&u);
-	if (rc != 0) {
-		status = rc == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
+	if (load_credentials(&u) != 0)
 		goto out;
-	}
 	if ((sigfd = daemon_signals()) < 0)
 		goto out;
 	if (!(db = zone_db_new())) {
