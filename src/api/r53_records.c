@@ -972,6 +972,42 @@ static int final_rows(struct batch *b, const char *zone_id, const char *sort, co
 	return ret;
 }
 
+/*
+ * A TXT/SPF value is one or more quoted strings of at most 255 octets each (§3.4): 0 if so,
+ * 1 if something is not quoted, 2 if a string is too long. Escapes count as one octet.
+ */
+static int txt_check(const char *v)
+{
+	const char *p = v;
+	bool any = false;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			return any ? 0 : 1;
+		if (*p != '"')
+			return 1;
+		p++;
+		size_t len = 0;
+		while (*p && *p != '"') {
+			if (*p == '\\' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
+			    p[2] <= '9' && p[3] >= '0' && p[3] <= '9')
+				p += 4;
+			else if (*p == '\\' && p[1])
+				p += 2;
+			else
+				p++;
+			len++;
+		}
+		if (*p != '"')
+			return 1;
+		p++;
+		if (len > 255)
+			return 2;
+		any = true;
+	}
+}
+
 /* The message Route 53 writes for a value that does not parse (§3.2). */
 static bool value_problem(uint16_t t, const char *type, const char *v, char *out, size_t size)
 {
@@ -1009,12 +1045,24 @@ static bool value_problem(uint16_t t, const char *type, const char *v, char *out
 		}
 		return false;
 	}
-	if ((t == DNS_T_TXT || t == DNS_T_SPF) && v[0] != '"') {
-		snprintf(out, size,
-			 "Invalid Resource Record: FATAL problem: InvalidCharacterString (Value "
-			 "should be enclosed in quotation marks) encountered with '%s'",
-			 v);
-		return true;
+	if (t == DNS_T_TXT || t == DNS_T_SPF) {
+		int r = txt_check(v);
+		if (r == 1) {
+			snprintf(out, size,
+				 "Invalid Resource Record: FATAL problem: InvalidCharacterString "
+				 "(Value should be enclosed in quotation marks) encountered with "
+				 "'%s'",
+				 v);
+			return true;
+		}
+		if (r == 2) {
+			snprintf(
+				out, size,
+				"Invalid Resource Record: FATAL problem: TXTRDATATooLong (Value is "
+				"too long) encountered with '%s'",
+				v);
+			return true;
+		}
 	}
 	uint8_t rd[DNS_MSG_MAX];
 	char why[128];

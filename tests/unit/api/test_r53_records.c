@@ -446,6 +446,21 @@ static void test_batch_errors(void **state)
 	expect_batch_err(change1(R53_CREATE, &txt, NULL),
 			 "[Invalid Resource Record: FATAL problem: InvalidCharacterString (Value "
 			 "should be enclosed in quotation marks) encountered with 'hello']");
+	char long_txt[300];
+	long_txt[0] = '"';
+	memset(long_txt + 1, 'x', 256);
+	strcpy(long_txt + 257, "\"");
+	struct rrset_spec txtlong = {"a.example.com", "TXT", 300, {long_txt}};
+	char want_long[400];
+	snprintf(want_long, sizeof want_long,
+		 "[Invalid Resource Record: FATAL problem: TXTRDATATooLong (Value is too long) "
+		 "encountered with '%s']",
+		 long_txt);
+	expect_batch_err(change1(R53_CREATE, &txtlong, NULL), want_long);
+	long_txt[256] = '"';
+	long_txt[257] = '\0';
+	ok(R53_CREATE, &txtlong); /* 255 octets: the most one string holds */
+	ok(R53_DELETE, &txtlong);
 	struct rrset_spec mx = {"a.example.com", "MX", 300, {"mail.example.com."}};
 	assert_int_equal(change1(R53_CREATE, &mx, NULL), -1);
 	assert_string_equal(err.code, "InvalidChangeBatch");
