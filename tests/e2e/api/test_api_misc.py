@@ -163,6 +163,9 @@ def test_cli_delegation_sets(api, cli):
     assert got["DelegationSet"]["NameServers"] == out["DelegationSet"]["NameServers"]
     lst = cli.json("list-reusable-delegation-sets")
     assert out["DelegationSet"]["Id"] in [d["Id"] for d in lst["DelegationSets"]]
+    lim = cli.json("get-reusable-delegation-set-limit", "--type",
+                   "MAX_ZONES_BY_REUSABLE_DELEGATION_SET", "--delegation-set-id", dsid)
+    assert lim["Limit"]["Value"] == 100 and lim["Count"] == 0, lim
     r = cli.run("delete-reusable-delegation-set", "--id", dsid)
     assert r.rc == 0, r
     r = cli.run("get-reusable-delegation-set", "--id", dsid)

@@ -213,9 +213,11 @@ def test_bad_value_messages(api, r53, zone, rdtype, value, code, text):
     ("AAAA", "2001:db8::zz"), ("AAAA", "192.0.2.1"), ("MX", "mail.example.com."),
     ("MX", "70000 mail.example.com."), ("SRV", "1 2 mail.example.com."),
     ("CAA", '256 issue "x"'),
-    ("TXT", '"' + "x" * 256 + '"'),  # one string of 256 characters (255 is the most) ("TXT", '"line\nbreak"'), ("TXT", '"nul\x01byte"'),
+    ("TXT", '"' + "x" * 256 + '"'),  # one string of 256 characters (255 is the most)
+    ("TXT", '"line\nbreak"'), ("TXT", '"nul\x01byte"'),
     ("CNAME", "two words.example.com."),
-])
+], ids=["AAAA-hex", "AAAA-v4", "MX-no-pref", "MX-pref-70000", "SRV-3-fields", "CAA-flags-256",
+        "TXT-string-256", "TXT-newline", "TXT-control-char", "CNAME-space"])
 def test_bad_values_refused(api, r53, zone, rdtype, value):
     n = "bad." + zone["name"]
     with pytest.raises(botocore.exceptions.ClientError) as ei:

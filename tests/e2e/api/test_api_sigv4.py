@@ -49,6 +49,12 @@ def test_any_region_in_scope(api, region):
     assert c.get_hosted_zone_count()["HostedZoneCount"] >= 0
 
 
+def test_cli_other_region(api, cli):
+    """aws route53 ... --region eu-west-1 signs with that region in the scope: accepted."""
+    out = cli.json("list-hosted-zones", "--region", "eu-west-1")
+    assert "HostedZones" in out
+
+
 def test_wrong_secret(api):
     c = api.client(secret_key="X" * 40)
     err = expect_error(c.get_hosted_zone_count, "SignatureDoesNotMatch", 403)
