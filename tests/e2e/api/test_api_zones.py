@@ -3,6 +3,9 @@ update comment / delete, the apex SOA and NS of a new zone, and dig at the DNS p
 for a zone right after it was created."""
 
 import re
+
+import botocore.exceptions
+import pytest
 import xml.etree.ElementTree as ET
 
 
@@ -134,6 +137,15 @@ def test_private_zone_with_vpc(api, r53):
 def test_invalid_zone_names(api, r53):
     expect_error(r53.create_hosted_zone, "InvalidDomainName", 400, Name="com.",
                  CallerReference=uniq("ref-"))
+    expect_error(r53.create_hosted_zone, "InvalidDomainName", 400,
+                 Name="*.%s.example.com" % uniq("w"), CallerReference=uniq("ref-"))
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        r53.create_hosted_zone(Name="a..example.com", CallerReference=uniq("ref-"))
+    assert ei.value.response["Error"]["Code"] in ("InvalidDomainName", "InvalidInput")
+    # a name that is too long (a 64-octet label)
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        r53.create_hosted_zone(Name="%s.example.com" % ("a" * 64), CallerReference=uniq("ref-"))
+    assert ei.value.response["Error"]["Code"] in ("InvalidDomainName", "InvalidInput")
 
 
 def test_get_hosted_zone(api, r53, zone):
@@ -248,6 +260,9 @@ def test_list_hosted_zones_by_name(api, r53):
     assert r["DNSName"] in ("%s-c.example.net" % u, "%s-c.example.net." % u)
     assert r["HostedZones"][0]["Name"] == "%s-c.example.net." % u
     assert bare(r["HostedZones"][0]["Id"]) == ids["%s-c.example.net." % u]
+    # a zone id without a name is refused
+    expect_error(r53.list_hosted_zones_by_name, "InvalidInput", 400,
+                 HostedZoneId=ids["%s-c.example.net." % u])
     r = r53.list_hosted_zones_by_name(DNSName="%s-bb.example.com." % u, MaxItems="100")
     assert sort_key(r["HostedZones"][0]["Name"]) >= sort_key("%s-bb.example.com." % u)
 
