@@ -7,6 +7,7 @@
  * with auth_answer() from zone_db_get(), this thread being an RCU reader as a worker is.
  */
 #define _LGPL_SOURCE
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -992,6 +993,41 @@ static void test_same_name_zones(void **state)
 	expect_dns("www.example.com.", "A", v2, 1);
 }
 
+/* API threads come and go (one per connection): each reads through TestDNSAnswer as an RCU
+ * reader while changes publish, and leaves the RCU registry when it exits. */
+static void *answer_thread(void *arg)
+{
+	for (int i = 0; i < 50; i++) {
+		struct r53_test_answer ta;
+		struct r53_error e = {0};
+		assert_int_equal(r53_test_dns_answer(eng, zone.id, "www.example.com", "A", &ta, &e),
+				 0);
+		assert_true(strcmp(ta.response_code, "NOERROR") == 0 ||
+			    strcmp(ta.response_code, "NXDOMAIN") == 0);
+		r53_test_answer_free(&ta);
+	}
+	return arg;
+}
+
+static void test_answer_threads(void **state)
+{
+	for (int round = 0; round < 3; round++) {
+		pthread_t th[4];
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(pthread_create(&th[i], NULL, answer_thread, NULL), 0);
+		for (int k = 0; k < 20; k++) {
+			char v[32];
+			snprintf(v, sizeof v, "192.0.2.%d", k + 1);
+			struct rrset_spec s = {"www.example.com", "A", 300, {v}};
+			ok(R53_UPSERT, &s);
+		}
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(pthread_join(th[i], NULL), 0);
+	}
+	static const char *const v[] = {"192.0.2.20"};
+	expect_dns("www.example.com.", "A", v, 1);
+}
+
 int main(void)
 {
 	/* This thread reads zone_db_get() as a DNS worker does: a registered qsbr reader. */
@@ -1007,6 +1043,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_and_test_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_name_zones, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_threads, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rcu_unregister_thread();
