@@ -285,6 +285,8 @@ def test_cli_zone_lifecycle(api, r53, cli):
     assert byname["HostedZones"][0]["Name"] == name + "."
     upd = cli.json("update-hosted-zone-comment", "--id", zid, "--comment", "changed")
     assert upd["HostedZone"]["Config"]["Comment"] == "changed"
+    upd = cli.json("update-hosted-zone-comment", "--id", zid)  # no --comment: cleared
+    assert "Comment" not in upd["HostedZone"]["Config"], upd
     d = api.dig(name + ".", "NS")
     assert d.status == "NOERROR" and len(d.rdatas("NS")) == 4, d
     r = cli.json("delete-hosted-zone", "--id", zid)
