@@ -854,6 +854,74 @@ static void test_body_validation(void **state)
 	assert_int_equal(zone_count(), 1);
 }
 
+/* Private zones: VPCs instead of a delegation set, the type filter pages over private only. */
+static void test_private_zones(void **state)
+{
+	(void)state;
+	struct resp p;
+	char body[512], buf[256], msg[256], priv[2][64];
+	for (int i = 0; i < 4; i++) {
+		bool private_zone = i % 2 == 1;
+		snprintf(body, sizeof(body),
+			 "<CreateHostedZoneRequest xmlns=\"" NS "\"><Name>p%d.internal</Name>%s"
+			 "<CallerReference>priv-%d</CallerReference></CreateHostedZoneRequest>",
+			 i,
+			 private_zone ? "<VPC><VPCRegion>us-east-1</VPCRegion><VPCId>vpc-1</VPCId>"
+					"</VPC>"
+				      : "",
+			 i);
+		call(&p, "POST", "/2013-04-01/hostedzone", NULL, body);
+		assert_int_equal(p.r.status, 201);
+		if (private_zone) {
+			assert_non_null(strstr(p.body, "<PrivateZone>true</PrivateZone>"));
+			assert_non_null(strstr(p.body, "<VPC><VPCRegion>us-east-1</VPCRegion>"
+						       "<VPCId>vpc-1</VPCId></VPC>"));
+			elem(p.body, "Id", buf, sizeof(buf));
+			snprintf(priv[i / 2], 64, "%.40s", buf + strlen("/hostedzone/"));
+		}
+		resp_free(&p);
+	}
+	char path[256];
+	snprintf(path, sizeof(path), "/2013-04-01/hostedzone/%s", priv[0]);
+	call(&p, "GET", path, NULL, NULL);
+	assert_int_equal(p.r.status, 200);
+	assert_null(strstr(p.body, "<DelegationSet>"));
+	assert_non_null(strstr(p.body, "</HostedZone><VPCs><VPC><VPCRegion>us-east-1</VPCRegion>"));
+	resp_free(&p);
+	snprintf(path, sizeof(path), "/2013-04-01/hostedzone/%s/dnssec", priv[0]);
+	call(&p, "GET", path, NULL, NULL);
+	expect_error(&p, 400, "InvalidArgument", msg, sizeof(msg));
+	assert_string_equal(msg, "Operation is unsupported for private hosted zones.");
+	resp_free(&p);
+
+	call(&p, "GET", "/2013-04-01/hostedzone", "hostedzonetype=PrivateHostedZone&maxitems=1",
+	     NULL);
+	assert_int_equal(p.r.status, 200);
+	assert_string_equal(elem(p.body, "IsTruncated", buf, sizeof(buf)), "true");
+	assert_non_null(strstr(p.body, "<PrivateZone>true</PrivateZone>"));
+	assert_null(strstr(p.body, "<PrivateZone>false</PrivateZone>"));
+	char first[64], next[64], query[256];
+	elem(p.body, "Id", buf, sizeof(buf));
+	snprintf(first, sizeof(first), "%.40s", buf + strlen("/hostedzone/"));
+	assert_non_null(elem(p.body, "NextMarker", next, sizeof(next)));
+	assert_string_not_equal(first, next);
+	assert_true(strcmp(next, priv[0]) == 0 || strcmp(next, priv[1]) == 0);
+	resp_free(&p);
+	snprintf(query, sizeof(query), "hostedzonetype=PrivateHostedZone&maxitems=1&marker=%s",
+		 next);
+	call(&p, "GET", "/2013-04-01/hostedzone", query, NULL);
+	assert_int_equal(p.r.status, 200);
+	assert_string_equal(elem(p.body, "IsTruncated", buf, sizeof(buf)), "false");
+	snprintf(buf, sizeof(buf), "<Id>/hostedzone/%s</Id>", next);
+	assert_non_null(strstr(p.body, buf));
+	assert_null(strstr(p.body, "<PrivateZone>false</PrivateZone>"));
+	resp_free(&p);
+
+	call(&p, "GET", "/2013-04-01/hostedzone", "hostedzonetype=PublicHostedZone", NULL);
+	expect_error(&p, 400, "InvalidInput", msg, sizeof(msg));
+	resp_free(&p);
+}
+
 /* ---- tags, delegation sets, limits, TestDNSAnswer ---- */
 
 static void test_tags(void **state)
@@ -1077,6 +1145,7 @@ int main(void)
 		T(test_list_zones_pages),
 		T(test_change_and_list_rrsets),
 		T(test_body_validation),
+		T(test_private_zones),
 		T(test_tags),
 		T(test_delegation_sets_and_limits),
 		T(test_routes),
