@@ -1924,7 +1924,9 @@ void route53_http_handle(void *ctx, const struct http_request *req, struct http_
 		fail(c, sigv4_status(sr), sigv4_code(sr), "%s", msg);
 		goto out;
 	}
-	if (h->rate > 0 && key && !take_token(h, (size_t)(key - h->keys))) {
+	/* sigv4_verify points into the key array it was given: the index picks the bucket. */
+	if (h->rate > 0 && key >= h->keys && key < h->keys + h->nkeys &&
+	    !take_token(h, (size_t)(key - h->keys))) {
 		count(&h->stats.throttled);
 		fail(c, 400, "Throttling", "Rate exceeded");
 		goto out;
