@@ -1925,7 +1925,7 @@ void route53_http_handle(void *ctx, const struct http_request *req, struct http_
 		goto out;
 	}
 	/* sigv4_verify points into the key array it was given: the index picks the bucket. */
-	if (h->rate > 0 && key >= h->keys && key < h->keys + h->nkeys &&
+	if (h->rate > 0 && key && key >= h->keys && key < h->keys + h->nkeys &&
 	    !take_token(h, (size_t)(key - h->keys))) {
 		count(&h->stats.throttled);
 		fail(c, 400, "Throttling", "Rate exceeded");
