@@ -465,26 +465,18 @@ int main(int argc, char **argv)
 		fputs(DNS_USAGE, stdout);
 		return EXIT_SUCCESS;
 	}
-#ifndef SIGNPOST_WITHOUT_API
 	if (strcmp(cmd, "help") == 0 && argc == 3 && strcmp(argv[2], "up") == 0) {
 		fputs(UP_USAGE, stdout);
 		return EXIT_SUCCESS;
 	}
-#endif
 	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("signpost %s\n", SIGNPOST_VERSION);
 		return EXIT_SUCCESS;
 	}
 	if (strcmp(cmd, "dns") == 0)
 		return cmd_dns(argc - 1, argv + 1);
-	if (strcmp(cmd, "up") == 0) {
-#ifndef SIGNPOST_WITHOUT_API
+	if (strcmp(cmd, "up") == 0)
 		return cmd_up(argc - 1, argv + 1);
-#else
-		fprintf(stderr, "signpost up: this binary was built without the Route 53 API\n");
-		return EXIT_FAILURE;
-#endif
-	}
 	fprintf(stderr,
 		"signpost: unknown command '%s'; commands: up, dns (see `signpost --help`)\n", cmd);
 	return EXIT_USAGE;
