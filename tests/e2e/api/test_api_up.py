@@ -3,7 +3,10 @@ answers aliases to AWS service endpoints, --name-servers, several keys in a conf
 the banner on stdout (endpoint and credentials)."""
 
 import re
+import time
 
+import boto3
+import botocore.config
 import botocore.exceptions
 import pytest
 
@@ -81,3 +84,29 @@ def test_config_file_keys_and_banner(make_api, tmp_path):
     out = api.stdout_path.read_text()
     assert re.search(r"http://127\.0\.0\.1:%d" % api.api_port, out), out
     assert "first-secret-for-ci" not in api.stderr() and api.secret_key not in api.stderr()
+
+
+def test_throttling(make_api):
+    """--api-rate-limit: beyond the burst, 400 Throttling "Rate exceeded" (which the SDKs
+    retry); off by default (the other modules make hundreds of calls a second)."""
+    api = make_api(extra_args=["--api-rate-limit", "2", "--api-burst", "3"])
+    c = api.client()
+    time.sleep(2.0)  # the bucket refills after the readiness probe
+    codes = []
+    for _ in range(10):
+        try:
+            c.get_hosted_zone_count()
+            codes.append("ok")
+        except botocore.exceptions.ClientError as e:
+            codes.append((e.response["Error"]["Code"], e.response["Error"]["Message"],
+                          e.response["ResponseMetadata"]["HTTPStatusCode"]))
+    assert codes[:3] == ["ok"] * 3, codes
+    assert ("Throttling", "Rate exceeded", 400) in codes, codes
+    # boto3 with its standard retries gets through
+    s = boto3.session.Session(aws_access_key_id=api.access_key,
+                              aws_secret_access_key=api.secret_key, region_name="us-east-1")
+    patient = s.client("route53", endpoint_url=api.url,
+                       config=botocore.config.Config(retries={"total_max_attempts": 10,
+                                                              "mode": "standard"}))
+    for _ in range(4):
+        assert patient.get_hosted_zone_count()["HostedZoneCount"] == 0
