@@ -45,6 +45,10 @@ struct r53 {
 	"CREATE TABLE delegation_sets(id TEXT PRIMARY KEY, caller_ref TEXT NOT NULL UNIQUE, ns "   \
 	"TEXT NOT NULL, created TEXT NOT NULL);"
 
+/* The engine's schema as store migrations (r53_zones.c): version i + 1 is [i]. */
+extern const char *const r53_migrations[];
+extern const int r53_nmigrations;
+
 /* ---- r53_zones.c ---- */
 /* Fills e (frees what it held). */
 void r53_err(struct r53_error *e, int status, const char *code, const char *fmt, ...)

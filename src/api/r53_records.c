@@ -639,24 +639,6 @@ static int build_zone(struct r53 *r, const char *zone_id, const uint8_t *origin,
 	return -1;
 }
 
-/*
- * Aliases are found by their target (to refuse dangling ones and to propagate changes) with
- * this index; without it each lookup scans every rrset. IF NOT EXISTS: a store migration may
- * create the same index.
- */
-static void ensure_alias_index(struct r53 *r)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(store_sqlite(r->store),
-			 "CREATE INDEX IF NOT EXISTS rrsets_alias_target ON rrsets("
-			 "json_extract(body,'$.alias.hosted_zone_id'), "
-			 "json_extract(body,'$.alias.dns_name')) "
-			 "WHERE json_extract(body,'$.alias.hosted_zone_id') IS NOT NULL",
-			 NULL, NULL, &msg) != SQLITE_OK)
-		log_warn("r53: alias index: %s", msg ? msg : "?");
-	sqlite3_free(msg);
-}
-
 /* Publishes a whole new version of zone_id if it is the one served for its name. */
 static int publish_whole(struct r53 *r, const char *zone_id, struct r53_error *err)
 {
@@ -683,7 +665,6 @@ static int publish_whole(struct r53 *r, const char *zone_id, struct r53_error *e
 
 int r53_publish_zone(struct r53 *r, const char *zone_id, struct r53_error *err)
 {
-	ensure_alias_index(r);
 	if (publish_whole(r, zone_id, err) < 0)
 		return -1;
 	zone_db_sync(r->db);

@@ -22,6 +22,18 @@
 
 #include "api/r53_internal.h"
 
+/*
+ * Schema versions, append only. 2: aliases are found by their target (to refuse dangling
+ * ones and to propagate changes); without the index each lookup scans every rrset.
+ */
+const char *const r53_migrations[] = {
+	R53_SCHEMA_V1,
+	"CREATE INDEX IF NOT EXISTS rrsets_alias_target ON rrsets("
+	"json_extract(body,'$.alias.hosted_zone_id'), json_extract(body,'$.alias.dns_name')) "
+	"WHERE json_extract(body,'$.alias.hosted_zone_id') IS NOT NULL;",
+};
+const int r53_nmigrations = (int)(sizeof r53_migrations / sizeof r53_migrations[0]);
+
 /* Route 53's documented default quotas (DNSLimitations; GetAccountLimit's values). */
 #define LIMIT_ZONES            500
 #define LIMIT_RRSETS           10000
@@ -391,7 +403,7 @@ int r53_open(const struct r53_config *cfg, struct r53 **out, struct r53_error *e
 	r->db = cfg->db;
 	pthread_mutex_init(&r->lock, NULL);
 	char msg[512] = "";
-	if (store_open(r->data_dir, &r->store, msg, sizeof msg)) {
+	if (store_open(r->data_dir, r53_migrations, r53_nmigrations, &r->store, msg, sizeof msg)) {
 		r53_err(err, 500, "InternalFailure", "opening the store: %s", msg);
 		pthread_mutex_destroy(&r->lock);
 		free(r);

@@ -21,14 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "api/r53_internal.h"
-
-/* Migration N (1-based) is migrations[N - 1]; append only, never edit a shipped one. */
-static const char *const migrations[] = {
-	R53_SCHEMA_V1,
-};
-#define STORE_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
-
 /* Enough for every distinct statement the engine uses; past it statements are still cached
  * but the oldest slot is recycled, so a caller never gets NULL for want of space. */
 #define STMT_CACHE 64
@@ -85,7 +77,8 @@ static int query_int(sqlite3 *db, const char *sql, int *out)
 
 /* Each pending migration runs in the one transaction, so a crash mid-way leaves the old
  * version whole; the version row is written in that same transaction. */
-static int migrate(struct store *s, char *err, size_t errlen)
+static int migrate(struct store *s, const char *const *migrations, int nmigrations, char *err,
+		   size_t errlen)
 {
 	if (exec(s->db, "BEGIN IMMEDIATE", err, errlen))
 		return -1;
@@ -97,16 +90,16 @@ static int migrate(struct store *s, char *err, size_t errlen)
 		set_err(err, errlen, "reading schema version: %s", sqlite3_errmsg(s->db));
 		goto fail;
 	}
-	if (v > STORE_VERSION) {
+	if (v > nmigrations) {
 		set_err(err, errlen,
 			"the database's schema version is %d but this signpost knows only up to "
 			"%d: "
 			"it was written by a newer signpost; run that version (or restore a "
 			"backup)",
-			v, STORE_VERSION);
+			v, nmigrations);
 		goto fail;
 	}
-	for (int i = v; i < STORE_VERSION; i++) {
+	for (int i = v; i < nmigrations; i++) {
 		if (exec(s->db, migrations[i], err, errlen))
 			goto fail;
 		char sql[96];
@@ -116,14 +109,15 @@ static int migrate(struct store *s, char *err, size_t errlen)
 	}
 	if (exec(s->db, "COMMIT", err, errlen))
 		goto fail;
-	s->version = STORE_VERSION;
+	s->version = nmigrations;
 	return 0;
 fail:
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
 
-int store_open(const char *dir, struct store **out, char *err, size_t errlen)
+int store_open(const char *dir, const char *const *migrations, int nmigrations, struct store **out,
+	       char *err, size_t errlen)
 {
 	*out = NULL;
 	char path[4200];
@@ -187,7 +181,7 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 	if (exec(s->db, "PRAGMA synchronous=FULL", err, errlen) ||
 	    exec(s->db, "PRAGMA foreign_keys=ON", err, errlen))
 		goto fail;
-	if (migrate(s, err, errlen))
+	if (migrate(s, migrations, nmigrations, err, errlen))
 		goto fail;
 	*out = s;
 	return 0;

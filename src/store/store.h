@@ -3,8 +3,9 @@
  * (ARCHITECTURE.md §3): SQLite in WAL mode with synchronous=FULL, schema versioned with
  * migrations. A transaction that commits is on disk when store_commit() returns.
  *
- * The interface is SQL-shaped on purpose: the Route 53 engine (api/) owns its tables' meaning;
- * this module owns opening, pragmas, migrations, transactions and statement caching.
+ * The interface is SQL-shaped on purpose: the Route 53 engine (api/) owns its tables and hands
+ * them over as migrations; this module owns opening, pragmas, applying migrations,
+ * transactions and statement caching (ARCHITECTURE.md §2: store/ knows nothing of api/).
  */
 #pragma once
 #include <sqlite3.h>
@@ -12,8 +13,13 @@
 
 struct store;
 
-/* Opens or creates DIR/signpost.db and migrates it to the current schema. */
-int store_open(const char *dir, struct store **out, char *err, size_t errlen);
+/*
+ * Opens or creates DIR/signpost.db and applies the migrations it has not seen yet, in one
+ * transaction: migrations[i] is schema version i + 1 (append only, never edit a shipped one).
+ * A database newer than nmigrations is refused with a message.
+ */
+int store_open(const char *dir, const char *const *migrations, int nmigrations, struct store **out,
+	       char *err, size_t errlen);
 void store_close(struct store *s);
 /* The current schema version (after migrations). */
 int store_schema_version(struct store *s);

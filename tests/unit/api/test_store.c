@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "api/r53_internal.h"
 #include "store/store.h"
 
 static char tmpdir[256];
@@ -56,11 +57,11 @@ static void test_open_creates_dir_and_schema(void **state)
 	char err[256] = "";
 	struct store *s;
 	const char *dir = sub("a/b/data");
-	assert_int_equal(store_open(dir, &s, err, sizeof err), 0);
+	assert_int_equal(store_open(dir, r53_migrations, r53_nmigrations, &s, err, sizeof err), 0);
 	struct stat st;
 	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
-	assert_int_equal(store_schema_version(s), 1);
+	assert_int_equal(store_schema_version(s), r53_nmigrations);
 	/* Every table of R53_SCHEMA_V1 exists. */
 	assert_int_equal(
 		count_rows(s, "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND "
@@ -83,9 +84,9 @@ static void test_open_creates_dir_and_schema(void **state)
 	store_close(s);
 
 	/* Reopening does not re-run migration 1 (it would fail: tables exist). */
-	assert_int_equal(store_open(dir, &s, err, sizeof err), 0);
-	assert_int_equal(store_schema_version(s), 1);
-	assert_int_equal(count_rows(s, "SELECT COUNT(*) FROM schema_version"), 1);
+	assert_int_equal(store_open(dir, r53_migrations, r53_nmigrations, &s, err, sizeof err), 0);
+	assert_int_equal(store_schema_version(s), r53_nmigrations);
+	assert_int_equal(count_rows(s, "SELECT COUNT(*) FROM schema_version"), r53_nmigrations);
 	store_close(s);
 }
 
@@ -94,7 +95,7 @@ static void test_commit_durable_rollback_gone(void **state)
 	char err[256] = "";
 	struct store *s;
 	const char *dir = sub("d");
-	assert_int_equal(store_open(dir, &s, err, sizeof err), 0);
+	assert_int_equal(store_open(dir, r53_migrations, r53_nmigrations, &s, err, sizeof err), 0);
 
 	const char *ins = "INSERT INTO changes(id, status, submitted) VALUES(?, 'INSYNC', 'now')";
 	assert_int_equal(store_begin(s), 0);
@@ -115,7 +116,7 @@ static void test_commit_durable_rollback_gone(void **state)
 	store_rollback(s);
 	store_close(s);
 
-	assert_int_equal(store_open(dir, &s, err, sizeof err), 0);
+	assert_int_equal(store_open(dir, r53_migrations, r53_nmigrations, &s, err, sizeof err), 0);
 	assert_int_equal(count_rows(s, "SELECT COUNT(*) FROM changes WHERE id='C1'"), 1);
 	assert_int_equal(count_rows(s, "SELECT COUNT(*) FROM changes WHERE id='C2'"), 0);
 	store_close(s);
@@ -125,7 +126,8 @@ static void test_commit_failure_rolls_back(void **state)
 {
 	char err[256] = "";
 	struct store *s;
-	assert_int_equal(store_open(sub("f"), &s, err, sizeof err), 0);
+	assert_int_equal(store_open(sub("f"), r53_migrations, r53_nmigrations, &s, err, sizeof err),
+			 0);
 	/* A deferred foreign-key violation makes COMMIT itself fail; nothing must remain. */
 	assert_int_equal(sqlite3_exec(store_sqlite(s),
 				      "CREATE TABLE p(id INTEGER PRIMARY KEY);"
@@ -149,7 +151,8 @@ static void test_stmt_cache_by_text(void **state)
 {
 	char err[256] = "";
 	struct store *s;
-	assert_int_equal(store_open(sub("c"), &s, err, sizeof err), 0);
+	assert_int_equal(store_open(sub("c"), r53_migrations, r53_nmigrations, &s, err, sizeof err),
+			 0);
 	/* The same text in two buffers is one statement; a buffer reused for other text is not. */
 	char a[64], b[64];
 	strcpy(a, "SELECT 1");
@@ -180,13 +183,13 @@ static void test_newer_schema_refused(void **state)
 	char err[256] = "";
 	struct store *s;
 	const char *dir = sub("n");
-	assert_int_equal(store_open(dir, &s, err, sizeof err), 0);
+	assert_int_equal(store_open(dir, r53_migrations, r53_nmigrations, &s, err, sizeof err), 0);
 	assert_int_equal(sqlite3_exec(store_sqlite(s), "INSERT INTO schema_version VALUES(999)",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	store_close(s);
 	s = NULL;
-	assert_int_equal(store_open(dir, &s, err, sizeof err), -1);
+	assert_int_equal(store_open(dir, r53_migrations, r53_nmigrations, &s, err, sizeof err), -1);
 	assert_null(s);
 	assert_non_null(strstr(err, "999"));
 	assert_non_null(strstr(err, "newer"));
@@ -197,7 +200,7 @@ static void test_integrity_check_detects_damage(void **state)
 	char err[256] = "";
 	struct store *s;
 	const char *dir = sub("i");
-	assert_int_equal(store_open(dir, &s, err, sizeof err), 0);
+	assert_int_equal(store_open(dir, r53_migrations, r53_nmigrations, &s, err, sizeof err), 0);
 	/* Enough rows for several pages, then checkpoint them into the main file. */
 	assert_int_equal(store_begin(s), 0);
 	for (int i = 0; i < 2000; i++) {
@@ -230,7 +233,7 @@ static void test_integrity_check_detects_damage(void **state)
 	}
 	fclose(f);
 	err[0] = '\0';
-	int rc = store_open(dir, &s, err, sizeof err);
+	int rc = store_open(dir, r53_migrations, r53_nmigrations, &s, err, sizeof err);
 	if (rc == 0) {
 		assert_int_equal(store_check(s, err, sizeof err), -1);
 		assert_non_null(strstr(err, "integrity_check"));
