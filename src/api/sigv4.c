@@ -982,3 +982,71 @@ out:
 	free(sts.p);
 	return r;
 }
+
+int sigv4_sign(const struct http_request *req, const char *signed_headers, const char *region,
+	       const char *service, const struct sigv4_key *key, char *out, size_t outlen)
+{
+	const char *date = header(req, "x-amz-date");
+	time_t t;
+	if (!date || !parse_iso(date, &t) || !signed_headers || !region || !service || !key ||
+	    !key->access_key_id || !key->secret_access_key || !out) {
+		return -1;
+	}
+	/* The same inputs sigv4_verify() rebuilds: the canonical request, then the scope. */
+	char body_hash[65], creq_hash[65], sig[65];
+	const char *claimed = header(req, "x-amz-content-sha256");
+	if (claimed && strlen(claimed) == 64) {
+		memcpy(body_hash, claimed, 65);
+	} else {
+		sha256_hex(req->body ? (const void *)req->body : (const void *)"", req->body_len,
+			   body_hash);
+	}
+	struct span list = span_of(signed_headers);
+	struct buf creq = {0}, sts = {0};
+	buf_str(&creq, req->method ? req->method : "");
+	buf_char(&creq, '\n');
+	canonical_uri(&creq, req->raw_path ? req->raw_path : req->path ? req->path : "");
+	buf_char(&creq, '\n');
+	canonical_query(&creq, req, false);
+	buf_char(&creq, '\n');
+	canonical_headers(&creq, req, list);
+	buf_char(&creq, '\n');
+	buf_add(&creq, list.p, list.n);
+	buf_char(&creq, '\n');
+	buf_str(&creq, body_hash);
+	int rc = -1;
+	if (creq.oom) {
+		goto out;
+	}
+	sha256_hex(creq.p, creq.len, creq_hash);
+
+	struct scope s = {
+		.key = span_of(key->access_key_id),
+		.date = {date, 8},
+		.region = span_of(region),
+		.service = span_of(service),
+		.term = span_of(TERMINATOR),
+	};
+	buf_str(&sts, ALGORITHM "\n");
+	buf_str(&sts, date);
+	buf_char(&sts, '\n');
+	buf_add(&sts, date, 8);
+	buf_char(&sts, '/');
+	buf_str(&sts, region);
+	buf_char(&sts, '/');
+	buf_str(&sts, service);
+	buf_str(&sts, "/" TERMINATOR "\n");
+	buf_str(&sts, creq_hash);
+	if (sts.oom || !signature(key->secret_access_key, &s, sts.p, sig)) {
+		goto out;
+	}
+	int n = snprintf(out, outlen,
+			 ALGORITHM " Credential=%s/%.8s/%s/%s/" TERMINATOR
+				   ", SignedHeaders=%s, Signature=%s",
+			 key->access_key_id, date, region, service, signed_headers, sig);
+	rc = n > 0 && (size_t)n < outlen ? 0 : -1;
+out:
+	free(creq.p);
+	free(sts.p);
+	return rc;
+}

@@ -35,3 +35,15 @@ int sigv4_status(enum sigv4_result r);
 enum sigv4_result sigv4_verify(const struct http_request *req, const char *service,
 			       const struct sigv4_key *keys, size_t nkeys, time_t now,
 			       const struct sigv4_key **key, char *msg, size_t msglen);
+
+/*
+ * The client's half, for tools and tests: writes into out the Authorization header value
+ * botocore's SigV4Auth would send for req ("AWS4-HMAC-SHA256 Credential=ID/DATE/REGION/
+ * SERVICE/aws4_request, SignedHeaders=..., Signature=..."), using the canonicalisation that
+ * sigv4_verify() checks. req must carry an X-Amz-Date header (its date is signed) and every
+ * header named in signed_headers (lower case, ';'-separated, sorted; "host" and "x-amz-date"
+ * at least). The payload hash is X-Amz-Content-SHA256 when present, else the body's.
+ * Returns 0, or -1 (no or bad X-Amz-Date, out too small, out of memory).
+ */
+int sigv4_sign(const struct http_request *req, const char *signed_headers, const char *region,
+	       const char *service, const struct sigv4_key *key, char *out, size_t outlen);

@@ -1247,6 +1247,44 @@ static void test_small_msg(void **state)
 	free(q);
 }
 
+/* sigv4_sign() reproduces botocore's header for the same request, and what it signs verifies. */
+static void test_sign(void **state)
+{
+	(void)state;
+	struct req *q = load(&r53_post);
+	char want[512], authz[512];
+	copy(want, sizeof(want), hdr(q, "authorization"));
+	del_hdr(q, "authorization");
+	assert_int_equal(sigv4_sign(&q->r, "host;x-amz-date", "eu-west-1", "route53", &r53_keys[0],
+				    authz, sizeof(authz)),
+			 0);
+	assert_string_equal(authz, want);
+	set_hdr(q, "authorization", authz);
+	r53(q, SIGV4_OK, "");
+
+	/* The second key and another region: still verified. */
+	del_hdr(q, "authorization");
+	assert_int_equal(sigv4_sign(&q->r, "host;x-amz-date", "us-east-1", "route53", &r53_keys[1],
+				    authz, sizeof(authz)),
+			 0);
+	set_hdr(q, "authorization", authz);
+	r53(q, SIGV4_OK, "");
+	/* Any changed byte of the body is then refused. */
+	q->body[10] ^= 1;
+	r53(q, SIGV4_MISMATCH, MISMATCH);
+
+	/* No X-Amz-Date, or no room for the header: refused. */
+	del_hdr(q, "x-amz-date");
+	assert_int_equal(sigv4_sign(&q->r, "host;x-amz-date", "us-east-1", "route53", &r53_keys[1],
+				    authz, sizeof(authz)),
+			 -1);
+	set_hdr(q, "x-amz-date", "20261125T124538Z");
+	assert_int_equal(sigv4_sign(&q->r, "host;x-amz-date", "us-east-1", "route53", &r53_keys[1],
+				    authz, 40),
+			 -1);
+	free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1266,6 +1304,7 @@ int main(void)
 		cmocka_unit_test(test_content_sha256),
 		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_small_msg),
+		cmocka_unit_test(test_sign),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
