@@ -31,6 +31,8 @@ static const char USAGE[] =
 	"signpost is a self-hosted Amazon Route 53. Commands:\n"
 	"  up         the Route 53 API and the DNS server that serves its zones, on one store\n"
 	"  dns        serve DNS zones from zone files (authoritative, UDP and TCP)\n"
+	"  import     import a BIND zone file into a hosted zone (one atomic change batch)\n"
+	"  export     write a hosted zone as a BIND zone file\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help     show this help; `signpost COMMAND --help` shows a command's\n"
@@ -39,7 +41,16 @@ static const char USAGE[] =
 	"Examples:\n"
 	"  signpost up        # API on http://127.0.0.1:8053, DNS on 127.0.0.1:5300\n"
 	"  signpost dns --listen 127.0.0.1:5300 --zone example.com=examples/example.com.zone\n"
-	"  dig @127.0.0.1 -p 5300 www.example.com A\n";
+	"  dig @127.0.0.1 -p 5300 www.example.com A\n"
+	"  signpost import --data DIR --zone-id Z0123456789ABCDEFGHIJ example.com.zone\n"
+	"  signpost export --data DIR --zone-id Z0123456789ABCDEFGHIJ -o example.com.zone\n"
+	"(import and export work on the store directly: stop `signpost up` on it first)\n";
+
+/* daemon/zonefile_cmd.c (it has no header of its own). */
+extern const char IMPORT_USAGE[];
+extern const char EXPORT_USAGE[];
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 static const char DNS_USAGE[] =
 	"Usage: signpost dns [OPTIONS]\n"
@@ -469,15 +480,26 @@ int main(int argc, char **argv)
 		fputs(UP_USAGE, stdout);
 		return EXIT_SUCCESS;
 	}
+	if (strcmp(cmd, "help") == 0 && argc == 3 &&
+	    (strcmp(argv[2], "import") == 0 || strcmp(argv[2], "export") == 0)) {
+		fputs(strcmp(argv[2], "import") == 0 ? IMPORT_USAGE : EXPORT_USAGE, stdout);
+		return EXIT_SUCCESS;
+	}
 	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("signpost %s\n", SIGNPOST_VERSION);
 		return EXIT_SUCCESS;
 	}
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc - 1, argv + 1);
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
 	if (strcmp(cmd, "dns") == 0)
 		return cmd_dns(argc - 1, argv + 1);
 	if (strcmp(cmd, "up") == 0)
 		return cmd_up(argc - 1, argv + 1);
 	fprintf(stderr,
-		"signpost: unknown command '%s'; commands: up, dns (see `signpost --help`)\n", cmd);
+		"signpost: unknown command '%s'; commands: up, dns, import, export\n"
+		"(see `signpost --help`)\n",
+		cmd);
 	return EXIT_USAGE;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -362,6 +363,43 @@ static int dev_credentials(struct up *u)
 	return rc;
 }
 
+/*
+ * DIR/lock, held (flock, exclusive) for the life of the process: one signpost per store.
+ * `signpost import` and `signpost export` take the same lock. Returns the descriptor or -1.
+ */
+static int lock_data_dir(const char *dir)
+{
+	char path[4096];
+	if (snprintf(path, sizeof(path), "%s/lock", dir) >= (int)sizeof(path)) {
+		log_err("%s: path too long", dir);
+		return -1;
+	}
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_err("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		char pid[32] = "";
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\r\n")] = '\0';
+		if (e == EWOULDBLOCK)
+			log_err("%s is in use by another signpost (pid %s)", dir,
+				pid[0] ? pid : "unknown");
+		else
+			log_err("cannot lock %s: %s", path, strerror(e));
+		close(fd);
+		return -1;
+	}
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)n, 0) != n)
+		log_warn("cannot write the pid into %s: %s", path, strerror(errno));
+	return fd;
+}
+
 /* The environment's key (checked before anything is created on disk). */
 static int env_credentials(struct up *u)
 {
@@ -454,7 +492,7 @@ int cmd_up(int argc, char **argv)
 	struct up u;
 	memset(&u, 0, sizeof(u));
 	char err[1024];
-	int status = EXIT_USAGE, sigfd = -1;
+	int status = EXIT_USAGE, sigfd = -1, lockfd = -1;
 	struct zone_db *db = NULL;
 	struct server *dns = NULL;
 	struct r53 *engine = NULL;
@@ -495,6 +533,8 @@ int cmd_up(int argc, char **argv)
 		log_err("cannot create the data directory %s: %s", u.cfg.data_dir, strerror(errno));
 		goto out;
 	}
+	if ((lockfd = lock_data_dir(u.cfg.data_dir)) < 0)
+		goto out;
 	if (load_credentials(&u) != 0)
 		goto out;
 	if ((sigfd = daemon_signals()) < 0)
@@ -596,6 +636,8 @@ out:
 		zone_db_free(db);
 	if (sigfd >= 0)
 		close(sigfd);
+	if (lockfd >= 0)
+		close(lockfd); /* releases DIR/lock, after the store is closed */
 	free_keys(&u);
 	config_free(&u.cfg);
 	config_free(&u.file);
