@@ -46,12 +46,6 @@ static const char USAGE[] =
 	"  signpost export --data DIR --zone-id Z0123456789ABCDEFGHIJ -o example.com.zone\n"
 	"(import and export work on the store directly: stop `signpost up` on it first)\n";
 
-/* daemon/zonefile_cmd.c (it has no header of its own). */
-extern const char IMPORT_USAGE[];
-extern const char EXPORT_USAGE[];
-int cmd_import(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-
 static const char DNS_USAGE[] =
 	"Usage: signpost dns [OPTIONS]\n"
 	"\n"

@@ -363,11 +363,7 @@ static int dev_credentials(struct up *u)
 	return rc;
 }
 
-/*
- * DIR/lock, held (flock, exclusive) for the life of the process: one signpost per store.
- * `signpost import` and `signpost export` take the same lock. Returns the descriptor or -1.
- */
-static int lock_data_dir(const char *dir)
+int daemon_lock_data_dir(const char *dir)
 {
 	char path[4096];
 	if (snprintf(path, sizeof(path), "%s/lock", dir) >= (int)sizeof(path)) {
@@ -386,7 +382,7 @@ static int lock_data_dir(const char *dir)
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\r\n")] = '\0';
 		if (e == EWOULDBLOCK)
-			log_err("%s is in use by another signpost (pid %s)", dir,
+			log_err("%s is in use by another signpost (pid %s); stop it first", dir,
 				pid[0] ? pid : "unknown");
 		else
 			log_err("cannot lock %s: %s", path, strerror(e));
@@ -533,7 +529,7 @@ int cmd_up(int argc, char **argv)
 		log_err("cannot create the data directory %s: %s", u.cfg.data_dir, strerror(errno));
 		goto out;
 	}
-	if ((lockfd = lock_data_dir(u.cfg.data_dir)) < 0)
+	if ((lockfd = daemon_lock_data_dir(u.cfg.data_dir)) < 0)
 		goto out;
 	if (load_credentials(&u) != 0)
 		goto out;

@@ -32,5 +32,18 @@ void daemon_log_dns(const struct server *srv, size_t nzones, unsigned workers, c
 
 /* ---- up.c ---- */
 extern const char UP_USAGE[];
+/*
+ * Takes DIR/lock (flock, exclusive; the pid written in it) for the life of the process: one
+ * signpost per store, whether `up`, `import` or `export`. Returns the descriptor, or -1 after
+ * logging why (another signpost's pid when it is held).
+ */
+int daemon_lock_data_dir(const char *dir);
 /* `signpost up ARGS`; argv[0] is "up". Returns the exit status. */
 int cmd_up(int argc, char **argv);
+
+/* ---- zonefile_cmd.c ---- */
+extern const char IMPORT_USAGE[];
+extern const char EXPORT_USAGE[];
+/* `signpost import ARGS` and `signpost export ARGS`; argv[0] is the command. */
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);

@@ -42,7 +42,6 @@ int cmd_export(int argc, char **argv);
 
 #define DEFAULT_DATA_DIR "signpost-data"
 #define STORE_FILE       "signpost.db"
-#define LOCK_FILE        "lock"
 #define TEXT_MAX         (5 * 65536) /* any rdata's presentation text */
 
 const char IMPORT_USAGE[] =
@@ -174,47 +173,6 @@ bad:
 	return -1;
 }
 
-/*
- * DIR/lock, held (flock, exclusive) while this process uses the store; `signpost up` takes the
- * same lock. Returns the descriptor, or -1 after saying why.
- */
-static int lock_data_dir(const char *cmd, const char *dir)
-{
-	char path[4096];
-	if (snprintf(path, sizeof(path), "%s/" LOCK_FILE, dir) >= (int)sizeof(path)) {
-		fprintf(stderr, "signpost %s: %s: path too long\n", cmd, dir);
-		return -1;
-	}
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "signpost %s: cannot open %s: %s\n", cmd, path, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		int e = errno;
-		char pid[32] = "";
-		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\r\n")] = '\0';
-		if (e == EWOULDBLOCK)
-			fprintf(stderr,
-				"signpost %s: %s is in use by another signpost (pid %s); stop "
-				"`signpost up` on it first\n",
-				cmd, dir, pid[0] ? pid : "unknown");
-		else
-			fprintf(stderr, "signpost %s: cannot lock %s: %s\n", cmd, path,
-				strerror(e));
-		close(fd);
-		return -1;
-	}
-	char text[32];
-	int n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)n, 0) != n)
-		fprintf(stderr, "signpost %s: warning: cannot write the pid into %s: %s\n", cmd,
-			path, strerror(errno));
-	return fd;
-}
-
 static void print_error(const char *cmd, const struct r53_error *e)
 {
 	fprintf(stderr, "signpost %s: %s%s%s\n", cmd, e->code, e->message ? ": " : "",
@@ -238,7 +196,7 @@ static int open_engine(const struct zf_opts *o, int *lockfd, struct zone_db **db
 			o->cmd, o->data, STORE_FILE);
 		return -1;
 	}
-	if ((*lockfd = lock_data_dir(o->cmd, o->data)) < 0)
+	if ((*lockfd = daemon_lock_data_dir(o->data)) < 0)
 		return -1;
 	if (!(*db = zone_db_new())) {
 		fprintf(stderr, "signpost %s: out of memory\n", o->cmd);
