@@ -350,6 +350,16 @@ static enum sigv4_result parse_header(const char *authz, struct auth *a, char *m
 	return SIGV4_OK;
 }
 
+static bool lower_hex64(struct span s)
+{
+	if (s.n != 64)
+		return false;
+	for (size_t i = 0; i < s.n; i++)
+		if (!((s.p[i] >= '0' && s.p[i] <= '9') || (s.p[i] >= 'a' && s.p[i] <= 'f')))
+			return false;
+	return true;
+}
+
 /* Every missing piece in one message, as AWS lists them. */
 static enum sigv4_result check_complete(const struct auth *a, char *msg, size_t msglen)
 {
@@ -965,8 +975,15 @@ enum sigv4_result sigv4_verify(const struct http_request *req, const char *servi
 		r = SIGV4_MISMATCH;
 		goto out;
 	}
+	/* api-security.md §2: a signature is 64 lower-case hex digits; anything else does not
+	   conform (checked last, so the scope, key and date errors keep their precedence). */
+	if (!lower_hex64(a.signature)) {
+		set_msg(msg, msglen, "The request signature does not conform to AWS standards.");
+		r = SIGV4_INCOMPLETE;
+		goto out;
+	}
 	/* Constant time over the expected length: a wrong length fails without a timing hint. */
-	bool same = a.signature.n == 64 && CRYPTO_memcmp(a.signature.p, want, 64) == 0;
+	bool same = CRYPTO_memcmp(a.signature.p, want, 64) == 0;
 	if (!same) {
 		log_debug("sigv4: signature mismatch for %.*s; "
 			  "CanonicalRequest:\n%s\nStringToSign:\n%s",

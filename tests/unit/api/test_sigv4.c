@@ -13,6 +13,9 @@
 
 #include "api/sigv4.h"
 
+#define NONCONFORMING "The request signature does not conform to AWS standards."
+#define ZERO64        "0000000000000000000000000000000000000000000000000000000000000000"
+
 /*
  * The fixtures below were signed by botocore 1.43.11's SigV4Auth (and SigV4QueryAuth) with
  * the clock pinned, either directly (AWS test-suite shapes, service "service") or through a
@@ -934,18 +937,17 @@ static void mutate_all(const struct fixture *f)
 		refuse(q, "signature", i);
 		sig[i] = c;
 	}
-	/* Upper-case hex is another signature. */
+	/* Upper-case hex, or a short signature, does not conform (api-security.md §2). */
 	for (size_t i = 0; i < 64; i++) {
 		if (sig[i] >= 'a' && sig[i] <= 'f') {
 			sig[i] = (char)(sig[i] - 'a' + 'A');
-			refuse(q, "signature case", i);
+			r53(q, SIGV4_INCOMPLETE, NONCONFORMING);
 			sig[i] = (char)(sig[i] - 'A' + 'a');
 			break;
 		}
 	}
 	sig[63] = '\0';
-	refuse(q, "short signature", 63);
-	r53(q, SIGV4_MISMATCH, MISMATCH);
+	r53(q, SIGV4_INCOMPLETE, NONCONFORMING);
 
 	/* An empty body where one was signed, and a body where none was. */
 	free(q);
@@ -1124,13 +1126,17 @@ static void test_malformed(void **state)
 		 "not "
 		 "match YYYYMMDD from ISO-8601 version of date from HTTP: 'foobar' != '20261125', "
 		 "from '20261125T124538Z'."},
-		/* A well-formed header whose signature is not hex: simply wrong. */
+		/* A signature that is not 64 lower-case hex digits does not conform
+		   (api-security.md §2); any region is accepted and trailing slashes on the
+		   credential are ignored, so the check is reached. */
 		{"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261125/us-east-1/route53/"
 		 "aws4_request, SignedHeaders=host;x-amz-date, Signature=ABCDEF",
-		 SIGV4_MISMATCH, MISMATCH},
-		/* Any region is accepted; trailing slashes on the credential are ignored. */
+		 SIGV4_INCOMPLETE, NONCONFORMING},
 		{"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261125/eu-west-1/route53/"
 		 "aws4_request/, SignedHeaders=host;x-amz-date, Signature=abc",
+		 SIGV4_INCOMPLETE, NONCONFORMING},
+		{"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261125/eu-west-1/route53/"
+		 "aws4_request, SignedHeaders=host;x-amz-date, Signature=" ZERO64,
 		 SIGV4_MISMATCH, MISMATCH},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
