@@ -5,8 +5,8 @@ FUZZ ?= build-fuzz
 MESON_FLAGS ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test unit e2e asan asan-test fuzz fuzz-run fuzz-corpus check bench fmt fmt-check \
-	clean help
+.PHONY: all deps test unit e2e asan asan-test fuzz fuzz-run fuzz-corpus check bench bench-api fmt \
+	fmt-check clean help
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -58,6 +58,10 @@ check:
 bench: all
 	bash bench/run.sh
 
+# The Route 53 API: change batches/s, records/s, change -> DNS latency, QPS under writes.
+bench-api: all
+	bash bench/api_run.sh
+
 fmt:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'bench/*.[ch]')
 
@@ -75,5 +79,6 @@ help:
 	@echo "make fuzz       libFuzzer targets in $(FUZZ); make fuzz-run replays and fuzzes"
 	@echo "make check      the whole suite as CI runs it (scripts/check)"
 	@echo "make bench      signpost against NSD and Knot DNS (bench/run.sh)"
+	@echo "make bench-api  the Route 53 API: batches/s, records/s, latency (bench/api_run.sh)"
 	@echo "make fmt        clang-format the tracked C files; make fmt-check only checks"
 	@echo "make clean      remove the build directories"
