@@ -61,6 +61,8 @@ void r53_now_iso(char out[32]);
 const char *r53_bare_id(const char *id);
 /* Reads a hosted zone row; NoSuchHostedZone (404) if absent. */
 int r53_zone_load(struct r53 *r, const char *id, struct r53_zone *z, struct r53_error *err);
+/* Marks a change INSYNC once every DNS worker serves it (sets ci->status). */
+void r53_change_mark_insync(struct r53 *r, struct r53_change_info *ci);
 /* Inserts a change row (inside the caller's store transaction), status INSYNC or PENDING. */
 int r53_change_insert(struct r53 *r, const char *comment, const char *status,
 		      struct r53_change_info *ci, struct r53_error *err);

@@ -1810,13 +1810,7 @@ static int change_rrsets_locked(struct r53 *r, const char *zone_id,
 		r53_error_clear(err);
 		return 0; /* durable; GetChange keeps saying PENDING */
 	}
-	st = store_stmt(r->store, "UPDATE changes SET status='INSYNC' WHERE id=?1");
-	if (st) {
-		sqlite3_bind_text(st, 1, ci->id, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			copy_str(ci->status, sizeof(ci->status), "INSYNC");
-		sqlite3_reset(st);
-	}
+	r53_change_mark_insync(r, ci);
 	return 0;
 
 fail:
