@@ -1802,7 +1802,11 @@ static int change_rrsets_locked(struct r53 *r, const char *zone_id,
 	entries_free(&b);
 
 	/* Durable: now served. Only after every worker answers from it is it INSYNC. */
+	/* One read transaction for every lookup of the publish: otherwise each statement takes
+	   and drops SQLite's file locks (about 4,000 fcntl calls for a 1,000-record batch). */
+	sqlite3_exec(store_sqlite(r->store), "BEGIN", NULL, NULL, NULL);
 	int prc = publish_work(r, &w, err);
+	sqlite3_exec(store_sqlite(r->store), "COMMIT", NULL, NULL, NULL);
 	work_free(&w);
 	if (prc < 0) {
 		log_err("r53: change %s stored but not served: %s", ci->id,
