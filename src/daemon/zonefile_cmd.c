@@ -312,36 +312,6 @@ static bool r53_type(const char *t)
 
 /* ---- import ----------------------------------------------------------------------------- */
 
-struct node_list {
-	const struct zone_node **v;
-	size_t n, cap;
-	bool nomem;
-};
-
-static void collect(const struct zone_node *node, void *ctx)
-{
-	struct node_list *l = ctx;
-	if (node->nrrsets == 0)
-		return;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		const struct zone_node **v = realloc(l->v, cap * sizeof(*v));
-		if (!v) {
-			l->nomem = true;
-			return;
-		}
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = node;
-}
-
-static int cmp_nodes(const void *a, const void *b)
-{
-	const struct zone_node *const *x = a, *const *y = b;
-	return dns_name_cmp(zone_node_name(*x), zone_node_name(*y));
-}
-
 /*
  * Loads FILE for the zone at origin. A file without an apex SOA or NS (a list of records to
  * add) is loaded again with placeholders for them appended; *synth says which were made up
@@ -454,7 +424,10 @@ int cmd_import(int argc, char **argv)
 	struct zone_db *db = NULL;
 	struct r53 *r = NULL;
 	struct zone_version *v = NULL;
-	struct node_list nodes = {0};
+	struct {
+		const struct zone_node **v;
+		size_t n;
+	} nodes = {0};
 	struct r53_change *changes = NULL;
 	size_t nchanges = 0, nrecords = 0;
 	char *text = NULL;
@@ -479,12 +452,10 @@ int cmd_import(int argc, char **argv)
 	if (load_file(o.file, origin, &v, &synth) != 0)
 		goto out;
 
-	zone_version_walk(v, collect, &nodes);
-	if (nodes.nomem) {
+	if (zone_version_sorted(v, &nodes.v, &nodes.n) < 0) {
 		fprintf(stderr, "signpost import: out of memory\n");
 		goto out;
 	}
-	qsort(nodes.v, nodes.n, sizeof(*nodes.v), cmp_nodes);
 	size_t total = 0;
 	for (size_t i = 0; i < nodes.n; i++)
 		total += nodes.v[i]->nrrsets;

@@ -192,34 +192,6 @@ int zone_load_string(const char *text, size_t len, const char *name, const uint8
 
 /* ---- dump ------------------------------------------------------------------------------ */
 
-struct node_list {
-	const struct zone_node **v;
-	size_t n, cap;
-	bool nomem;
-};
-
-static void collect(const struct zone_node *node, void *ctx)
-{
-	struct node_list *l = ctx;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		const struct zone_node **v = realloc(l->v, cap * sizeof(*v));
-		if (!v) {
-			l->nomem = true;
-			return;
-		}
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = node;
-}
-
-static int cmp_nodes(const void *a, const void *b)
-{
-	const struct zone_node *const *x = a, *const *y = b;
-	return dns_name_cmp(zone_node_name(*x), zone_node_name(*y));
-}
-
 /* Room for any rdata's text: at most 4 characters per octet, plus quotes and separators. */
 #define DUMP_TEXT_MAX (5 * 65536)
 
@@ -242,17 +214,18 @@ static void dump_rrset(FILE *f, const char *owner, const struct zone_node *n,
 int zone_dump(const struct zone_version *v, FILE *f)
 {
 	int r = 0;
-	struct node_list l = {0};
+	struct {
+		const struct zone_node **v;
+		size_t n;
+	} l = {0};
 	char owner[4 * DNS_NAME_MAXLEN + 2];
 	char *text = malloc(DUMP_TEXT_MAX);
 	if (!text)
 		return -ENOMEM;
-	zone_version_walk(v, collect, &l);
-	if (l.nomem) {
+	if (zone_version_sorted(v, &l.v, &l.n) < 0) {
 		r = -ENOMEM;
 		goto out_free;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), cmp_nodes);
 	if (dns_name_to_text(v->origin, owner, sizeof(owner)) < 0) {
 		r = -EINVAL;
 		goto out_free;

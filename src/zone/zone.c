@@ -1,6 +1,7 @@
 /* zone/zone.c - zone nodes, transactions that build new versions, and version lifetimes. */
 #include "zone/zone.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -472,6 +473,36 @@ void zone_version_walk(const struct zone_version *v, void (*fn)(const struct zon
 {
 	struct walk_ctx w = {fn, ctx};
 	hamt_walk(&v->nodes, walk_one, &w);
+}
+
+struct node_list {
+	const struct zone_node **v;
+	size_t n;
+};
+
+static void collect(const struct zone_node *node, void *ctx)
+{
+	struct node_list *l = ctx;
+	l->v[l->n++] = node;
+}
+
+static int cmp_nodes(const void *a, const void *b)
+{
+	const struct zone_node *const *x = a, *const *y = b;
+	return dns_name_cmp(zone_node_name(*x), zone_node_name(*y));
+}
+
+int zone_version_sorted(const struct zone_version *v, const struct zone_node ***out, size_t *n)
+{
+	struct node_list l = {malloc((v->nnodes ? v->nnodes : 1) * sizeof(*l.v)), 0};
+	if (!l.v)
+		return -ENOMEM;
+	zone_version_walk(v, collect, &l);
+	assert(l.n == v->nnodes);
+	qsort(l.v, l.n, sizeof(*l.v), cmp_nodes);
+	*out = l.v;
+	*n = l.n;
+	return 0;
 }
 
 const struct zone_node *zone_version_get(const struct zone_version *v, const uint8_t *name)

@@ -127,6 +127,12 @@ void zone_version_retire(struct zone_version *old, struct zone_version *newer);
 /* Calls fn for every node, in no particular order. */
 void zone_version_walk(const struct zone_version *v, void (*fn)(const struct zone_node *, void *),
 		       void *ctx);
+/*
+ * Every node of v (empty non-terminals included) in canonical order (RFC 4034 §6.1), the apex
+ * first: a malloc'd array in *out (free() it), its length in *n. 0 or -ENOMEM.
+ */
+int zone_version_sorted(const struct zone_version *v, const struct zone_node ***out, size_t *n)
+	__attribute__((warn_unused_result));
 /* The node at `name` (lower case), or NULL. Readers may call this without locks. */
 const struct zone_node *zone_version_get(const struct zone_version *v, const uint8_t *name);
 /* SOA serial of the version (0 without an SOA). */
