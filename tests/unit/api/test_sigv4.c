@@ -730,8 +730,10 @@ static void del_hdr(struct req *q, const char *name)
 	for (size_t i = 0; i < q->r.nheaders; i++) {
 		if (strcmp(q->hk[i], name) == 0) {
 			size_t last = --q->r.nheaders;
-			strcpy(q->hk[i], q->hk[last]);
-			strcpy(q->hv[i], q->hv[last]);
+			if (i != last) { /* the last one moves into the hole */
+				strcpy(q->hk[i], q->hk[last]);
+				strcpy(q->hv[i], q->hv[last]);
+			}
 			return;
 		}
 	}
