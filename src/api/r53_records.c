@@ -380,14 +380,16 @@ static int zone_origin(struct r53 *r, const char *zone_id, char name[R53_NAME_MA
 /* The id of the hosted zone served for `name` (the oldest of that name) into out; -1: none. */
 static int served_zone_for(struct r53 *r, const char *name, char out[R53_ID_MAX])
 {
-	/* Names are stored in the normalised form, but compare both spellings of the dot. */
+	/* Names are stored in the normalised form, but compare both spellings of the dot. The
+	   oldest zone wins; two created in one millisecond are told apart by insertion order
+	   (rowid), not by their random ids. */
 	char alt[R53_NAME_MAX];
 	copy_str(alt, sizeof(alt), name);
 	size_t l = strlen(alt);
 	if (l > 1 && alt[l - 1] == '.')
 		alt[l - 1] = '\0';
 	sqlite3_stmt *st = store_stmt(r->store, "SELECT id FROM zones WHERE name=?1 OR name=?2 "
-						"ORDER BY created, id LIMIT 1");
+						"ORDER BY created, rowid LIMIT 1");
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);

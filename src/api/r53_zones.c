@@ -346,7 +346,7 @@ static int publish_all(struct r53 *r, struct r53_error *err)
 	/* Ids first, then publish: publishing runs its own statements on the store. */
 	size_t n = 0, cap = 0;
 	char(*ids)[R53_ID_MAX] = NULL;
-	sqlite3_stmt *st = store_stmt(r->store, "SELECT id FROM zones ORDER BY created, id");
+	sqlite3_stmt *st = store_stmt(r->store, "SELECT id FROM zones ORDER BY created, rowid");
 	if (!st)
 		return internal(r, err, "listing zones");
 	int rc;
