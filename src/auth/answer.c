@@ -141,12 +141,13 @@ static void note_targets(struct resp *r, uint16_t type, const uint8_t *rd, uint1
 
 /*
  * Writes one whole RRset or nothing. The owner is `owner_off` (a name already in the message,
- * written as a pointer) when nonzero, else `owner`. `ttl` overrides the RRset's when nonzero.
- * Returns false when it does not fit.
+ * written as a pointer) when nonzero, else `owner`. `ttl` replaces the RRset's TTL unless it
+ * is OWN_TTL. Returns false when it does not fit.
  */
+#define OWN_TTL (-1)
 static bool put_rrset(struct resp *r, enum section s, const struct zone_node *n,
 		      const struct zone_rrset *rs, uint16_t owner_off, const uint8_t *owner,
-		      uint32_t ttl)
+		      int64_t ttl)
 {
 	struct mark m = mark(r, s);
 	const uint8_t *p = zone_rrset_data(n, rs);
@@ -157,7 +158,7 @@ static bool put_rrset(struct resp *r, enum section s, const struct zone_node *n,
 		bool ok = owner_off ? emit_u16(r, (uint16_t)(0xc000 | owner_off))
 				    : emit_name(r, owner);
 		ok = ok && emit_u16(r, rs->type) && emit_u16(r, DNS_CLASS_IN) &&
-		     emit_u32(r, ttl ? ttl : rs->ttl);
+		     emit_u32(r, ttl == OWN_TTL ? rs->ttl : (uint32_t)ttl);
 		size_t len_at = r->pos;
 		ok = ok && emit_u16(r, 0) && put_rdata(r, rs->type, rd, len);
 		if (!ok) {
@@ -178,21 +179,6 @@ static bool put_soa_negative(struct resp *r, const struct zone_version *v)
 	size_t rdlen = get_u16(rd - 2);
 	uint32_t minimum = get_u32(rd + rdlen - 4);
 	uint32_t ttl = rs->ttl < minimum ? rs->ttl : minimum;
-	/* put_rrset treats ttl 0 as "the RRset's own": a zero TTL must still be zero. */
-	if (ttl == 0) {
-		struct mark m = mark(r, AUTHORITY);
-		bool ok = emit_name(r, zone_node_name(v->apex)) && emit_u16(r, DNS_T_SOA) &&
-			  emit_u16(r, DNS_CLASS_IN) && emit_u32(r, 0);
-		size_t len_at = r->pos;
-		ok = ok && emit_u16(r, 0) && put_rdata(r, DNS_T_SOA, rd, (uint16_t)rdlen);
-		if (!ok) {
-			rollback(r, AUTHORITY, m);
-			return false;
-		}
-		put_u16(r->buf + len_at, (uint16_t)(r->pos - len_at - 2));
-		r->count[AUTHORITY]++;
-		return true;
-	}
 	return put_rrset(r, AUTHORITY, v->apex, rs, 0, zone_node_name(v->apex), ttl);
 }
 
@@ -207,7 +193,7 @@ static bool need(struct resp *r, bool ok)
 static void put_answer_rrset(struct resp *r, const struct zone_node *n, const struct zone_rrset *rs,
 			     uint16_t owner_off, const uint8_t *owner)
 {
-	if (!need(r, put_rrset(r, ANSWER, n, rs, owner_off, owner, 0)))
+	if (!need(r, put_rrset(r, ANSWER, n, rs, owner_off, owner, OWN_TTL)))
 		return;
 	const uint8_t *p = zone_rrset_data(n, rs);
 	for (unsigned i = 0; i < rs->count; i++) {
@@ -221,7 +207,7 @@ static void put_referral(struct resp *r, const struct zone_node *cut)
 {
 	r->referral = true;
 	const struct zone_rrset *ns = zone_node_rrset(cut, DNS_T_NS);
-	if (!need(r, put_rrset(r, AUTHORITY, cut, ns, 0, zone_node_name(cut), 0)))
+	if (!need(r, put_rrset(r, AUTHORITY, cut, ns, 0, zone_node_name(cut), OWN_TTL)))
 		return;
 	const uint8_t *p = zone_rrset_data(cut, ns);
 	for (unsigned i = 0; i < ns->count; i++) {
@@ -264,7 +250,7 @@ static void put_additional(struct resp *r, const struct zone_version *v)
 			if (!rs)
 				continue;
 			bool ok = put_rrset(r, ADDITIONAL, n, rs, 0,
-					    owner ? owner : zone_node_name(n), 0);
+					    owner ? owner : zone_node_name(n), OWN_TTL);
 			/* RFC 9471: missing glue truncates a referral; the rest is optional. */
 			if (!ok && r->add_glue[i])
 				r->tc = true;
@@ -335,7 +321,7 @@ static void answer_zone(struct resp *r, const struct zone_version *v, const stru
 		for (unsigned i = 0; i < hops; i++)
 			if (seen[i] == n)
 				return; /* a loop: the CNAMEs so far, each once, are the answer */
-		if (!need(r, put_rrset(r, ANSWER, n, cname, owner_off, owner, 0)))
+		if (!need(r, put_rrset(r, ANSWER, n, cname, owner_off, owner, OWN_TTL)))
 			return;
 		if (hops == MAX_CNAME_CHAIN)
 			return;
