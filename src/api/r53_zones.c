@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "api/domains_schema.h"
 #include "api/r53_internal.h"
 #include "base/log.h"
 
@@ -32,6 +33,7 @@ const char *const r53_migrations[] = {
 	"CREATE INDEX IF NOT EXISTS rrsets_alias_target ON rrsets("
 	"json_extract(body,'$.alias.hosted_zone_id'), json_extract(body,'$.alias.dns_name')) "
 	"WHERE json_extract(body,'$.alias.hosted_zone_id') IS NOT NULL;",
+	DOMAINS_SCHEMA_V3,
 };
 const int r53_nmigrations = (int)(sizeof r53_migrations / sizeof r53_migrations[0]);
 

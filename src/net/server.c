@@ -67,6 +67,7 @@ struct src {
 	enum src_kind kind;
 	int fd;
 	bool pktinfo; /* UDP on a wildcard address: reply from the address the query was sent to */
+	struct zone_db *db; /* UDP, listening and connection sockets: the zones served there */
 };
 
 struct conn {
@@ -491,7 +492,7 @@ static int conn_stash(struct worker *w, struct conn *c, const uint8_t *p, size_t
  */
 static void conn_serve(struct worker *w, struct conn *c, int64_t now)
 {
-	const struct zone_set *zs = zone_db_get(w->srv->db);
+	const struct zone_set *zs = zone_db_get(c->src.db);
 	size_t pos = 0;
 	for (;;) {
 		size_t tx = 0;
@@ -620,11 +621,11 @@ static void pause_accepting(struct worker *w, int64_t now, bool pause)
 	w->accept_resume = now + ACCEPT_PAUSE_MS;
 }
 
-static void tcp_accept(struct worker *w, int lfd, int64_t now)
+static void tcp_accept(struct worker *w, const struct src *lsrc, int64_t now)
 {
 	struct server *s = w->srv;
 	for (int i = 0; i < ACCEPT_PER_WAKE; i++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(lsrc->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -651,7 +652,7 @@ static void tcp_accept(struct worker *w, int lfd, int64_t now)
 		struct conn *c = malloc(sizeof(*c));
 		if (!c)
 			goto out_refuse;
-		c->src = (struct src){.kind = SRC_CONN, .fd = fd};
+		c->src = (struct src){.kind = SRC_CONN, .fd = fd, .db = lsrc->db};
 		c->prev = c->next = NULL;
 		c->armed = EPOLLIN;
 		c->eof = false;
@@ -742,7 +743,7 @@ static void udp_serve(struct worker *w, const struct src *sock)
 				log_debug("UDP receive: %s", strerror(errno));
 			return;
 		}
-		const struct zone_set *zs = zone_db_get(w->srv->db);
+		const struct zone_set *zs = zone_db_get(sock->db);
 		size_t used = 0;
 		int m = 0;
 		for (int i = 0; i < n; i++) {
@@ -830,7 +831,7 @@ static void *worker_main(void *arg)
 				udp_serve(w, src);
 				break;
 			case SRC_LISTEN:
-				tcp_accept(w, src->fd, now);
+				tcp_accept(w, src, now);
 				break;
 			case SRC_CONN:
 				conn_event(w, (struct conn *)src, evs[i].events, now);
@@ -901,7 +902,7 @@ static struct worker *worker_new(struct server *s, unsigned id, size_t naddrs)
 }
 
 /* Binds `a` (port 0 becomes a real port) in every worker. Returns 0 or -errno (logged). */
-static int bind_everywhere(struct server *s, struct server_addr *a, size_t slot)
+static int bind_everywhere(struct server *s, struct server_addr *a, size_t slot, struct zone_db *db)
 {
 	int rc = 0;
 	unsigned want_port = addr_port(a);
@@ -926,6 +927,7 @@ static int bind_everywhere(struct server *s, struct server_addr *a, size_t slot)
 			break;
 		w->udp[slot].fd = rc;
 		w->udp[slot].pktinfo = addr_is_wildcard(a);
+		w->udp[slot].db = w->tcp[slot].db = db;
 		proto = "TCP";
 		rc = open_group_socket(a, SOCK_STREAM);
 		if (rc < 0)
@@ -982,7 +984,8 @@ int server_new(const struct server_opts *o, struct zone_db *db, struct server **
 		if (dup < s->naddrs && addr_port(&o->listen[i]) != 0)
 			continue; /* listed twice */
 		s->addrs[s->naddrs] = o->listen[i];
-		if (bind_everywhere(s, &s->addrs[s->naddrs], s->naddrs) == 0)
+		struct zone_db *adb = o->listen_db && o->listen_db[i] ? o->listen_db[i] : db;
+		if (bind_everywhere(s, &s->addrs[s->naddrs], s->naddrs, adb) == 0)
 			s->naddrs++;
 	}
 	if (s->naddrs == 0) {

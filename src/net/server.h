@@ -27,6 +27,13 @@ struct server_addr {
 struct server_opts {
 	const struct server_addr *listen; /* where to serve, UDP and TCP on each */
 	size_t nlisten;
+	/*
+	 * NULL, or one zone set per listen address: what that address serves (a NULL entry: the
+	 * server's db). An address answers from its own set only, so one process can play a parent
+	 * and its child (root, TLD, hosted zones) on different addresses, and each answers a
+	 * referral where the other would answer from the child zone.
+	 */
+	struct zone_db *const *listen_db;
 	unsigned workers;             /* threads, ≥ 1 */
 	unsigned tcp_idle_timeout_ms; /* close a TCP connection idle this long (RFC 7766 §6.2.3) */
 	/* Open TCP connections, all workers together (each worker gets an equal share, ≥ 1). */

@@ -1,0 +1,2 @@
+/* src/api/domains.c: see its header. */
+#include "api/domains.h"

@@ -1,0 +1,2 @@
+/* src/api/domains_http.c: see its header. */
+#include "api/domains_http.h"

@@ -1,0 +1,2 @@
+/* src/registrar/sandbox.c: see its header. */
+#include "registrar/sandbox.h"
