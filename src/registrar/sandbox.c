@@ -737,8 +737,8 @@ static int build_root(const struct sandbox *sb, uint32_t serial, struct zone_ver
 	return build_end(&b, out);
 }
 
-/* A TLD zone: its servers, the addresses of server names directly below it, and a delegation
- * with glue for each infrastructure zone below it. */
+/* A TLD zone: its servers, the addresses of the server names in it, and for those in an
+ * infrastructure zone, that zone's delegation (with the addresses as glue). */
 static int build_tld(const struct sandbox *sb, size_t t, uint32_t serial, struct zone_version **out,
 		     char *err, size_t errlen)
 {
@@ -748,7 +748,7 @@ static int build_tld(const struct sandbox *sb, size_t t, uint32_t serial, struct
 	size_t n = entries_of(c, e);
 	struct build b;
 	uint8_t origin[DNS_NAME_MAXLEN], w[DNS_NAME_MAXLEN];
-	if (name_wire(c->tlds[t].name, origin) < 0) {
+	if (c->tlds[t].nservers == 0 || name_wire(c->tlds[t].name, origin) < 0) {
 		say(err, errlen, "bad TLD %s", c->tlds[t].name);
 		return -EINVAL;
 	}
@@ -762,13 +762,12 @@ static int build_tld(const struct sandbox *sb, size_t t, uint32_t serial, struct
 		put_ns(&b, origin, w, p->ttl);
 	}
 	for (size_t i = 0; i < n; i++) {
-		server_wire(e[i].s, w);
-		if (tld_index(c, w) != (int)t)
+		if (tld_index(c, e[i].w) != (int)t)
 			continue;
-		const uint8_t *z = parent_of(w);
+		const uint8_t *z = parent_of(e[i].w);
 		if (infra_find(sb->infra, sb->ninfra, z))
-			put_ns(&b, z, w, p->ttl);
-		put_addr(&b, w, &e[i].s->addr, p->ttl);
+			put_ns(&b, z, e[i].w, p->ttl);
+		put_addr(&b, e[i].w, &e[i].s->addr, p->ttl);
 	}
 	return build_end(&b, out);
 }
@@ -781,7 +780,6 @@ static int build_infra(const struct sandbox *sb, const struct infra *z, uint32_t
 	struct entry e[MAX_ENTRIES];
 	size_t n = entries_of(c, e);
 	struct build b;
-	uint8_t w[DNS_NAME_MAXLEN];
 	const uint32_t *timers = srv_timers;
 	uint32_t soa_ttl = SRV_TTL, ttl = SRV_TTL;
 	char rname[SANDBOX_NAME_MAX + 16] = INFRA_RNAME;
@@ -801,14 +799,13 @@ static int build_infra(const struct sandbox *sb, const struct infra *z, uint32_t
 		return errno_of(b.rc);
 	bool soa = false;
 	for (size_t i = 0; i < n; i++) {
-		server_wire(e[i].s, w);
-		if (!dns_name_equal(parent_of(w), z->origin))
+		if (!dns_name_equal(parent_of(e[i].w), z->origin))
 			continue;
 		if (!soa)
-			put_soa(&b, z->origin, w, rname, serial, timers, soa_ttl);
+			put_soa(&b, z->origin, e[i].w, rname, serial, timers, soa_ttl);
 		soa = true;
-		put_ns(&b, z->origin, w, ttl);
-		put_addr(&b, w, &e[i].s->addr, ttl);
+		put_ns(&b, z->origin, e[i].w, ttl);
+		put_addr(&b, e[i].w, &e[i].s->addr, ttl);
 	}
 	return build_end(&b, out);
 }
@@ -962,9 +959,7 @@ static int check_delegation(const struct sandbox *sb, const uint8_t *domain, con
 	struct entry e[MAX_ENTRIES];
 	size_t ne = entries_of(&sb->c, e);
 	for (size_t i = 0; i < ne; i++) {
-		uint8_t w[DNS_NAME_MAXLEN];
-		server_wire(e[i].s, w);
-		if (dns_name_is_sub(w, domain)) {
+		if (dns_name_is_sub(e[i].w, domain)) {
 			say(err, errlen, "%s is reserved: the sandbox's name server %s is in it",
 			    dtext, e[i].s->name);
 			return -EINVAL;
@@ -1099,7 +1094,6 @@ int sandbox_delegate(struct sandbox *sb, const char *domain, const struct sandbo
 		return -EINVAL;
 	struct deleg *d = n ? calloc(n, sizeof(*d)) : NULL;
 	struct zone_version *v[MAX_ENTRIES] = {0};
-	size_t nv = 0;
 	int r = 0;
 	if (n && !d) {
 		say(err, errlen, "out of memory");
@@ -1122,7 +1116,6 @@ int sandbox_delegate(struct sandbox *sb, const char *domain, const struct sandbo
 		r = redelegate(base, dw, dtext, d, n, ttl, &v[i], err, errlen);
 		if (r < 0)
 			goto out_free;
-		nv++;
 	}
 	for (size_t i = 0; i < sb->ndb; i++) {
 		if (!v[i])
@@ -1140,7 +1133,6 @@ out_free:
 		if (v[i])
 			zone_version_free(v[i]);
 	free(d);
-	(void)nv;
 	return r;
 }
 
