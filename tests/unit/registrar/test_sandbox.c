@@ -935,6 +935,92 @@ static void test_custom_plan(void **state)
 	zone_db_free(h);
 }
 
+/* The largest plan: 32 TLDs of 8 servers each, every one at an address of its own. */
+static void test_largest_plan(void **state)
+{
+	static struct sandbox_config c;
+	char err[256] = "";
+	sandbox_config_default(&c, NAMES);
+	for (int t = (int)c.ntlds; t < SANDBOX_MAX_TLDS; t++) {
+		char rest[512];
+		int n = snprintf(rest, sizeof(rest), "t%d", t);
+		for (int i = 0; i < SANDBOX_MAX_SERVERS; i++)
+			n += snprintf(rest + n, sizeof(rest) - (size_t)n, " %c.nic.t%d=127.1.%d.%d",
+				      'a' + i, t, t, i + 1);
+		line_ok(&c, "sandbox-tld", rest);
+	}
+	assert_int_equal(c.ntlds, SANDBOX_MAX_TLDS);
+	struct zone_db *h = zone_db_new();
+	assert_non_null(h);
+	struct sandbox *s;
+	if (sandbox_new(&c, h, &s, err, sizeof(err)) != 0)
+		fail_msg("sandbox_new: %s", err);
+	struct sandbox *keep = sb;
+	sb = s;
+	const struct server_addr *a;
+	struct zone_db *const *dbs;
+	assert_int_equal(sandbox_listeners(sb, 53, &a, &dbs), 11 + 27 * SANDBOX_MAX_SERVERS);
+	ask(db_at("127.0.0.2"), "example.t31.", DNS_T_A);
+	assert_false(aa());
+	assert_int_equal(count(NS, "t31.", DNS_T_NS), SANDBOX_MAX_SERVERS);
+	assert_int_equal(count(AR, NULL, DNS_T_A), SANDBOX_MAX_SERVERS);
+	assert_true(has_addr(AR, "h.nic.t31.", "127.1.31.8"));
+	ask(db_at("127.1.31.8"), "a.nic.t31.", DNS_T_A);
+	assert_true(aa());
+	assert_true(has_addr(AN, "a.nic.t31.", "127.1.31.1"));
+	delegate_ok("example.t31.", hosted_set(), 4);
+	ask(db_at("127.1.31.5"), "example.t31.", DNS_T_NS);
+	assert_int_equal(count(NS, "example.t31.", DNS_T_NS), 4);
+	sb = keep;
+	sandbox_free(s);
+	zone_db_free(h);
+}
+
+/* An IPv6 root server: AAAA glue in the root zone, in root-servers.net and in the hints. */
+static void test_ipv6_root_server(void **state)
+{
+	struct sandbox_config c;
+	char err[256] = "";
+	sandbox_config_default(&c, NAMES);
+	line_ok(&c, "sandbox-root", "a.root-servers.net=127.0.0.2 b.root-servers.net=[fd00::12]");
+	struct zone_db *h = zone_db_new();
+	assert_non_null(h);
+	struct sandbox *s;
+	if (sandbox_new(&c, h, &s, err, sizeof(err)) != 0)
+		fail_msg("sandbox_new: %s", err);
+	struct sandbox *keep = sb;
+	sb = s;
+	struct zone_db *root = db_at("127.0.0.2");
+	ask(root, "b.root-servers.net.", DNS_T_AAAA);
+	assert_true(aa());
+	assert_true(has_addr(AN, "b.root-servers.net.", "fd00::12"));
+	ask(db_at("127.0.0.3"), "b.root-servers.net.", DNS_T_AAAA);
+	assert_false(aa());
+	assert_true(has_addr(AR, "b.root-servers.net.", "fd00::12"));
+
+	char dir[] = "/tmp/sandbox-hints-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128], text[1024];
+	snprintf(path, sizeof(path), "%s/root.hints", dir);
+	assert_int_equal(sandbox_write_root_hints(sb, path), 0);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = 0;
+	fclose(f);
+	assert_non_null(strstr(text, "b.root-servers.net."));
+	assert_non_null(strstr(text, " AAAA  fd00::12\n"));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+
+	char buf[2048];
+	sandbox_describe(sb, 5302, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "root b.root-servers.net [fd00::12]:5302\n"));
+	sb = keep;
+	sandbox_free(s);
+	zone_db_free(h);
+}
+
 /* ---- outputs ------------------------------------------------------------------------------ */
 
 static void test_listeners(void **state)
@@ -1059,6 +1145,8 @@ int main(void)
 		cmocka_unit_test(test_config_lines),
 		cmocka_unit_test(test_config_check),
 		T(test_custom_plan),
+		T(test_largest_plan),
+		T(test_ipv6_root_server),
 		T(test_listeners),
 		T(test_root_hints),
 		T(test_describe),
