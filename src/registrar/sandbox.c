@@ -13,6 +13,7 @@
 
 #include "base/cursor.h"
 #include "dns/name.h"
+#include "zone/hamt.h"
 
 /* Every server of every role: the most listen addresses and infrastructure zones there are. */
 #define MAX_ENTRIES (SANDBOX_MAX_SERVERS * (1 + SANDBOX_MAX_TLDS) + SANDBOX_HOSTED)
@@ -1001,9 +1002,26 @@ static int check_delegation(const struct sandbox *sb, const uint8_t *domain, con
 	return 0;
 }
 
-/* The new version of one served TLD zone with the delegation replaced. */
+/*
+ * Frees a committed version built from a served base that could not be published: only what
+ * its transaction made (its stamp), as zone_txn_abort() does; zone_version_free() would also
+ * free the nodes it shares with the base. Node leaves are single allocations (zone/zone.c).
+ */
+static void free_leaf(struct hamt_leaf *l)
+{
+	free(l);
+}
+
+static void discard_version(struct zone_version *v)
+{
+	hamt_destroy_stamped(&v->nodes, v->leaf.stamp, free_leaf);
+	free(v->dead.items); /* the base's, which lives on */
+	free(v);
+}
+
+/* An open transaction on one served TLD zone with the delegation replaced. */
 static int redelegate(const struct zone_version *base, const uint8_t *domain, const char *dtext,
-		      const struct deleg *d, size_t n, uint32_t ttl, struct zone_version **out,
+		      const struct deleg *d, size_t n, uint32_t ttl, struct zone_txn **out,
 		      char *err, size_t errlen)
 {
 	/* No delegation inside another (that one's zone would hide this one). */
@@ -1068,7 +1086,12 @@ static int redelegate(const struct zone_version *base, const uint8_t *domain, co
 			say(err, errlen, "%s", zone_strerror(b.rc));
 		put(&b, base->origin, DNS_T_SOA, soa->ttl, rd, len);
 	}
-	return build_end(&b, out);
+	if (b.rc < 0) {
+		zone_txn_abort(b.t);
+		return errno_of(b.rc);
+	}
+	*out = b.t;
+	return 0;
 }
 
 int sandbox_delegate(struct sandbox *sb, const char *domain, const struct sandbox_ns *ns, size_t n,
@@ -1093,6 +1116,7 @@ int sandbox_delegate(struct sandbox *sb, const char *domain, const struct sandbo
 	if (name_wire(sb->c.tlds[t].name, tw) < 0)
 		return -EINVAL;
 	struct deleg *d = n ? calloc(n, sizeof(*d)) : NULL;
+	struct zone_txn *txn[MAX_ENTRIES] = {0};
 	struct zone_version *v[MAX_ENTRIES] = {0};
 	int r = 0;
 	if (n && !d) {
@@ -1102,7 +1126,8 @@ int sandbox_delegate(struct sandbox *sb, const char *domain, const struct sandbo
 	r = check_delegation(sb, dw, dtext, ns, n, d, err, errlen);
 	if (r < 0)
 		goto out_free;
-	/* Every new version first, so that a refusal leaves every served copy as it was. */
+	/* Every transaction, then every commit before any publish, so that a refusal or a
+	 * failure up to there leaves every served copy as it was. */
 	uint32_t ttl = params_of(sb->c.tlds[t].name)->ttl;
 	for (size_t i = 0; i < sb->ndb; i++) {
 		if (!(sb->db_roles[i] & ROLE_BIT(1 + t)))
@@ -1113,9 +1138,20 @@ int sandbox_delegate(struct sandbox *sb, const char *domain, const struct sandbo
 			r = -EINVAL;
 			goto out_free;
 		}
-		r = redelegate(base, dw, dtext, d, n, ttl, &v[i], err, errlen);
+		r = redelegate(base, dw, dtext, d, n, ttl, &txn[i], err, errlen);
 		if (r < 0)
 			goto out_free;
+	}
+	for (size_t i = 0; i < sb->ndb; i++) {
+		if (!txn[i])
+			continue;
+		int c = zone_txn_commit(txn[i], &v[i]);
+		if (c < 0) {
+			say(err, errlen, "%s", zone_strerror(c));
+			r = errno_of(c);
+			goto out_free;
+		}
+		txn[i] = NULL;
 	}
 	for (size_t i = 0; i < sb->ndb; i++) {
 		if (!v[i])
@@ -1129,9 +1165,11 @@ int sandbox_delegate(struct sandbox *sb, const char *domain, const struct sandbo
 		zone_db_sync(sb->db[i]);
 	}
 out_free:
-	for (size_t i = 0; i < sb->ndb; i++)
+	for (size_t i = 0; i < sb->ndb; i++) {
+		zone_txn_abort(txn[i]);
 		if (v[i])
-			zone_version_free(v[i]);
+			discard_version(v[i]);
+	}
 	free(d);
 	return r;
 }

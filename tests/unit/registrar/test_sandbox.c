@@ -935,6 +935,53 @@ static void test_custom_plan(void **state)
 	zone_db_free(h);
 }
 
+/* net on two zone sets ({com, net} on .3/.13, {net} alone on .14): a delegation goes to both. */
+static void test_tld_on_two_zone_sets(void **state)
+{
+	struct sandbox_config c;
+	char err[256] = "";
+	sandbox_config_default(&c, NAMES);
+	line_ok(&c, "sandbox-tld",
+		"net a.gtld-servers.net=127.0.0.3 b.gtld-servers.net=127.0.0.13 "
+		"c.gtld-servers.net=127.0.0.14");
+	struct zone_db *h = zone_db_new();
+	assert_non_null(h);
+	struct sandbox *s;
+	if (sandbox_new(&c, h, &s, err, sizeof(err)) != 0)
+		fail_msg("sandbox_new: %s", err);
+	struct sandbox *keep = sb;
+	sb = s;
+	struct zone_db *both = db_at("127.0.0.3"), *net = db_at("127.0.0.14");
+	assert_true(both != net);
+	assert_null(zone_db_zone(net, name("com.")));
+	assert_non_null(zone_db_zone(net, name("gtld-servers.net.")));
+	uint32_t s_both = serial(both, "net."), s_net = serial(net, "net.");
+
+	delegate_ok("example.net.", hosted_set(), 4);
+	assert_int_equal(serial(both, "net."), s_both + 1);
+	assert_int_equal(serial(net, "net."), s_net + 1);
+	for (int i = 0; i < 2; i++) {
+		ask(i ? net : both, "www.example.net.", DNS_T_A);
+		assert_false(aa());
+		assert_int_equal(count(NS, "example.net.", DNS_T_NS), 4);
+		assert_true(has_addr(AR, "ns-2.awsdns-02.net.", "127.0.0.5"));
+	}
+	/* A refusal changes neither copy. */
+	assert_int_equal(
+		sandbox_delegate(sb, "sub.example.net.", hosted_set(), 4, err, sizeof(err)),
+		-EINVAL);
+	assert_int_equal(serial(both, "net."), s_both + 1);
+	assert_int_equal(serial(net, "net."), s_net + 1);
+	delegate_ok("example.net.", NULL, 0);
+	ask(net, "www.example.net.", DNS_T_A);
+	assert_int_equal(rcode(), DNS_RC_NXDOMAIN);
+	ask(both, "www.example.net.", DNS_T_A);
+	assert_int_equal(rcode(), DNS_RC_NXDOMAIN);
+	sb = keep;
+	sandbox_free(s);
+	zone_db_free(h);
+}
+
 /* The largest plan: 32 TLDs of 8 servers each, every one at an address of its own. */
 static void test_largest_plan(void **state)
 {
@@ -1145,6 +1192,7 @@ int main(void)
 		cmocka_unit_test(test_config_lines),
 		cmocka_unit_test(test_config_check),
 		T(test_custom_plan),
+		T(test_tld_on_two_zone_sets),
 		T(test_largest_plan),
 		T(test_ipv6_root_server),
 		T(test_listeners),
