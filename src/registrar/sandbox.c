@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/cursor.h"
+#include "base/log.h"
 #include "dns/name.h"
 #include "zone/hamt.h"
 
@@ -839,6 +840,16 @@ static int fill_db(const struct sandbox *sb, struct zone_db *db, uint64_t roles,
 		r = build_infra(sb, &sb->infra[i], serial, &v, err, errlen);
 		if (r < 0)
 			return r;
+		if (zone_db_zone(db, v->origin)) {
+			/* Only the hosted db can hold one already: a customer's zone of that name.
+			 * The name servers' addresses must resolve, so ours wins. */
+			char o[SANDBOX_NAME_MAX] = "?";
+			(void)dns_name_to_text(v->origin, o, sizeof(o));
+			log_warn("sandbox: the hosted zone %s is replaced by the zone that gives "
+				 "the "
+				 "name servers their addresses",
+				 o);
+		}
 		if (zone_db_publish(db, v, true) < 0)
 			goto out_free_version;
 	}
