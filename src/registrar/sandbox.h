@@ -16,12 +16,21 @@
  *             (r53_config.name_servers[0..3]); they serve every hosted zone (the main zone_db)
  *             and one "NS-host zone" per name server, its host name's parent (awsdns-01.com for
  *             ns-1.awsdns-01.com), delegated from its TLD zone with glue.
- * A server host name whose parent is a TLD of the sandbox (a.nic.org) is an A record in that TLD
- * zone; one whose parent is below a TLD (a.gtld-servers.net) gets that parent as a zone of its
- * own, served by the role's servers and delegated from the TLD with glue. The TLD zone of a
- * name is the longest configured TLD that is a suffix of it (co.uk names live in `uk`: no
- * co.uk cut). SOA timers and TTLs are the reference's (§3, appendix A) for com, net, org, uk
- * and internal; other TLDs get com's.
+ * A server host name in the zone of a TLD that it serves itself (a.nic.org, a server of org) is
+ * an address record of that TLD zone. Any other server name whose parent is below a TLD
+ * (a.root-servers.net, a.gtld-servers.net for com, ns-1.awsdns-01.com) gets that parent as an
+ * "infrastructure zone" of its own: it holds every server name directly below it, is served by
+ * those servers' addresses and is delegated from its TLD zone with glue (so net delegates
+ * gtld-servers.net, as in the reference). The TLD zone of a name is the configured TLD that is
+ * its last label (TLDs are single labels; co.uk names live in `uk`: no co.uk cut). SOA timers
+ * and TTLs are the reference's (§3, appendix A) for com, net, org, uk and internal; other TLDs
+ * get com's.
+ *
+ * The root zone carries the root servers' addresses and, for each TLD, its NS and the
+ * addresses of its servers (all required glue, every server name being below some TLD). A TLD
+ * zone carries glue only for names in its own namespace: the infrastructure delegations' and
+ * the in-domain name servers of customer delegations (sandbox_delegate); a customer
+ * delegation to ns-1.awsdns-01.com gets ns-1's address as sibling glue from auth/.
  *
  * Threads: sandbox_new/sandbox_free and sandbox_delegate are called by one thread at a time
  * (the caller serialises: the Domains engine holds its lock). DNS workers read the dbs.
@@ -62,7 +71,12 @@ struct sandbox_config {
 		port; /* the port every sandbox server (and the resolver's upstream queries) uses */
 };
 
-/* The reference plan above, with `name_servers` (four absolute host names) as the hosted set. */
+/*
+ * The reference plan above, with `name_servers` (four host names, made absolute and lower
+ * case) as the hosted set; NULL (or a NULL entry) means the Route 53-like
+ * ns-1.awsdns-01.com. ns-2.awsdns-02.net. ns-3.awsdns-03.org. ns-4.awsdns-04.co.uk.
+ * The port is SANDBOX_DEFAULT_PORT.
+ */
 void sandbox_config_default(struct sandbox_config *c,
 			    const char *const name_servers[SANDBOX_HOSTED]);
 
@@ -81,9 +95,13 @@ int sandbox_config_line(struct sandbox_config *c, const char *keyword, const cha
 			size_t errlen) __attribute__((warn_unused_result));
 /*
  * Checks the whole configuration: at least one root server and one TLD; every TLD a single
- * label; every name server name (hosted included) under a configured TLD, or below one;
- * no address used by two roles whose zones are parent and child (root and a TLD, a TLD and
- * the hosted servers). 0 or -EINVAL with the reason.
+ * label, configured once, with 1 to SANDBOX_MAX_SERVERS servers; every name server name
+ * (hosted included) below a configured TLD; no address used by two roles whose zones are
+ * parent and child (root and a TLD, a TLD and the hosted servers), nor a hosted server's
+ * address by any other role (it serves hosted_db only); a name in two roles with the same
+ * addresses in both; every server name inside an infrastructure zone directly below its apex,
+ * and no infrastructure zone holding both hosted and other servers. sandbox_new checks the same.
+ * 0 or -EINVAL with the reason.
  */
 int sandbox_config_check(const struct sandbox_config *c, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
@@ -110,7 +128,12 @@ void sandbox_free(struct sandbox *sb);
 size_t sandbox_listeners(struct sandbox *sb, uint16_t port, const struct server_addr **addrs,
 			 struct zone_db *const **dbs);
 
-/* The TLD (absolute, lower case: "com.") whose registry holds `domain`, or NULL if none does. */
+/*
+ * The TLD (absolute, lower case: "com.") whose registry holds `domain`, or NULL if none does:
+ * the configured TLD that is the last label of a name below it. Any depth counts, so
+ * "shop.co.uk." is "uk." (co.uk is part of the uk zone); a TLD itself, the root, a name that
+ * does not parse and NULL give NULL. Case and the final dot do not matter.
+ */
 const char *sandbox_tld_of(const struct sandbox *sb, const char *domain);
 
 /* A name server of a delegation, as UpdateDomainNameservers gives it. */
@@ -122,13 +145,21 @@ struct sandbox_ns {
 };
 
 /*
- * Sets the delegation of `domain` (absolute, lower case, directly under a TLD of the sandbox)
- * in its TLD zone to exactly `ns` (NS RRset at the TLD's delegation TTL, glue A/AAAA for
- * names inside the domain, nothing else), replacing any previous delegation and its glue;
- * n == 0 removes the delegation and its glue. The TLD zone's SOA serial goes up by one; the
+ * Sets the delegation of `domain` (below a TLD of the sandbox, as sandbox_tld_of() finds it:
+ * example.com., example.uk., or shop.co.uk. in the uk zone) in its TLD zone to exactly `ns`
+ * (NS RRset at the TLD's delegation TTL, glue A/AAAA for names inside the domain, nothing
+ * else), replacing any previous delegation and its glue; n == 0 removes the delegation and its
+ * glue (and is harmless when there is none). The TLD zone's SOA serial goes up by one; the
  * new version is published on every address serving the TLD and synced (zone_db_sync) before
  * return, so a dig at the TLD server sees it at once. Returns 0, or -EINVAL / -ENOMEM with
  * the reason in err and the served zone unchanged.
+ * -EINVAL when: the domain is not below a TLD; it is at or above a name server of the sandbox
+ * (awsdns-01.com., gtld-servers.net., nic.org., co.uk.: "reserved"); it is inside another
+ * delegation or above one (sub.example.com. once example.com. is delegated); a name server
+ * name does not parse; a name server inside the domain has no glue, or one outside it has
+ * glue; more than 4 glue addresses, or one that is not a numeric IPv4/IPv6 address.
+ * (-ENOMEM while publishing to the second of two dbs serving the TLD would leave the first
+ * changed; the default plan has one db per TLD.)
  */
 int sandbox_delegate(struct sandbox *sb, const char *domain, const struct sandbox_ns *ns, size_t n,
 		     char *err, size_t errlen) __attribute__((warn_unused_result));
