@@ -163,7 +163,7 @@ static double now_of(const struct domains *d)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	double ms = floor((double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6);
+	double ms = (double)((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 	return ms / 1000.0 + (double)d->clock_offset;
 }
 
@@ -216,9 +216,16 @@ static void new_registry_id(char out[40])
 	snprintf(out + 1 + sizeof b, 40 - 1 - sizeof b, "-SIGNPOST");
 }
 
+/* floor() without libm: registry times are never far from the epoch's range of time_t. */
+static time_t whole_seconds(double t)
+{
+	time_t s = (time_t)t;
+	return (double)s > t ? s - 1 : s;
+}
+
 static int year_of(double t)
 {
-	time_t s = (time_t)floor(t);
+	time_t s = whole_seconds(t);
 	struct tm tm;
 	gmtime_r(&s, &tm);
 	return tm.tm_year + 1900;
@@ -232,7 +239,7 @@ static bool leap(int y)
 /* t plus whole calendar years (29 February becomes the 28th in a common year). */
 static double add_years(double t, int years)
 {
-	time_t s = (time_t)floor(t);
+	time_t s = whole_seconds(t);
 	double frac = t - (double)s;
 	struct tm tm;
 	gmtime_r(&s, &tm);
@@ -411,6 +418,14 @@ static int name_lower(const char *in, char *out, size_t len)
 	return 0;
 }
 
+static bool offers_tld(const struct domains *d, const char *tld)
+{
+	for (size_t i = 0; i < d->ntlds; i++)
+		if (strcmp(d->tlds[i], tld) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Classifies a DomainName for registration: lower-cased into out (no final dot), its TLD
  * (no dots) into tld, and what is wrong with it into why.
@@ -430,12 +445,16 @@ static enum name_class classify(const struct domains *d, const char *in, char ou
 	char abs[SANDBOX_NAME_MAX + 1];
 	snprintf(abs, sizeof abs, "%s.", out);
 	const char *t = d->cfg.sandbox ? sandbox_tld_of(d->cfg.sandbox, abs) : NULL;
-	if (!t) {
+	if (t) {
+		name_lower(t, tld, SANDBOX_NAME_MAX);
+	} else {
+		/* The sandbox parses names as DNS does ("ex ample.com" is no name to it); the
+		 * TLD of a name with bad characters is still its last label. */
 		const char *last = strrchr(out, '.');
 		snprintf(tld, SANDBOX_NAME_MAX, "%s", last ? last + 1 : out);
-		return NAME_NO_TLD;
+		if (!offers_tld(d, tld))
+			return NAME_NO_TLD;
 	}
-	name_lower(t, tld, SANDBOX_NAME_MAX);
 	for (const char *l = out;;) {
 		const char *dot = strchr(l, '.');
 		size_t n = dot ? (size_t)(dot - l) : strlen(l);
@@ -463,14 +482,6 @@ static bool is_reserved(const struct domains *d, const char *name)
 {
 	for (size_t i = 0; i < d->nreserved; i++)
 		if (strcmp(d->reserved[i], name) == 0)
-			return true;
-	return false;
-}
-
-static bool offers_tld(const struct domains *d, const char *tld)
-{
-	for (size_t i = 0; i < d->ntlds; i++)
-		if (strcmp(d->tlds[i], tld) == 0)
 			return true;
 	return false;
 }
@@ -1284,7 +1295,7 @@ static int registration_zone(struct domains *d, const struct op_row *op, struct 
 
 static void time_text(double t, char *out, size_t len)
 {
-	time_t s = (time_t)floor(t);
+	time_t s = whole_seconds(t);
 	struct tm tm;
 	gmtime_r(&s, &tm);
 	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
