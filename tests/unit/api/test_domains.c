@@ -1054,9 +1054,9 @@ static void test_hooks_refused_without_flag(void **state)
 	struct domains_error e = {.type = ""};
 	assert_int_equal(domains_open(&dc, &dom, &e), 0);
 	json_t *out = NULL;
-	assert_int_not_equal(
-		domains_test_call(dom, "AdvanceClock", json_pack("{s:i}", "Seconds", 10), &out, &e),
-		0);
+	json_t *in = json_pack("{s:i}", "Seconds", 10);
+	assert_int_not_equal(domains_test_call(dom, "AdvanceClock", in, &out, &e), 0);
+	json_decref(in);
 	assert_null(out);
 	assert_string_equal(e.type, "UnknownOperationException");
 }
@@ -1171,7 +1171,9 @@ static void test_http(void **state)
 	assert_true(json_is_array(json_object_get(p.json, "Domains")));
 	resp_free(&p);
 
-	char *body = json_dumps(register_input("web.com", 1), 0);
+	json_t *reg = register_input("web.com", 1);
+	char *body = json_dumps(reg, 0);
+	json_decref(reg);
 	send_signed(h, "Route53Domains_v20140515.RegisterDomain", body, &p);
 	free(body);
 	assert_int_equal(p.r.status, 200);
@@ -1226,7 +1228,9 @@ static void test_http(void **state)
 
 	/* DuplicateRequest carries requestId. */
 	json_decref(hook("HoldOperations", json_pack("{s:b}", "Hold", 1)));
-	body = json_dumps(register_input("dup.com", 1), 0);
+	reg = register_input("dup.com", 1);
+	body = json_dumps(reg, 0);
+	json_decref(reg);
 	send_signed(h, "Route53Domains_v20140515.RegisterDomain", body, &p);
 	assert_int_equal(p.r.status, 200);
 	resp_free(&p);
