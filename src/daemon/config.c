@@ -18,6 +18,7 @@ void config_init(struct config *c)
 	c->log_level = LOG_INFO;
 	c->tcp_idle_timeout_ms = CONFIG_DEFAULT_TCP_IDLE_MS;
 	c->tcp_max_connections = CONFIG_DEFAULT_TCP_MAX_CONNS;
+	c->sandbox = true;
 }
 
 void config_free(struct config *c)
@@ -37,6 +38,12 @@ void config_free(struct config *c)
 	free(c->alias_targets);
 	for (size_t i = 0; i < CONFIG_NAME_SERVERS; i++)
 		free(c->name_servers[i]);
+	for (size_t i = 0; i < c->nsandbox_lines; i++) {
+		free(c->sandbox_lines[i].where);
+		free(c->sandbox_lines[i].keyword);
+		free(c->sandbox_lines[i].rest);
+	}
+	free(c->sandbox_lines);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -439,10 +446,68 @@ static char *resolve_path(const char *conf, const char *path)
 	return out;
 }
 
-static int apply_line(struct config *c, const char *conf, char *line, char *err, size_t errlen)
+/* Appends a sandbox-* line; `where` is copied. 0 or -ENOMEM. */
+static int push_sandbox_line(struct config *c, const char *where, const char *key, const char *rest)
+{
+	struct config_line *l = realloc(c->sandbox_lines, (c->nsandbox_lines + 1) * sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	c->sandbox_lines = l;
+	l += c->nsandbox_lines;
+	l->where = strdup(where);
+	l->keyword = strdup(key);
+	l->rest = strdup(rest);
+	if (!l->keyword || !l->rest || !l->where) {
+		free(l->keyword);
+		free(l->rest);
+		free(l->where);
+		return -ENOMEM;
+	}
+	c->nsandbox_lines++;
+	return 0;
+}
+
+int config_set_sandbox(struct config *c, const char *text, char *err, size_t errlen)
+{
+	static const char *const yes[] = {"yes", "on", "true"}, *const no[] = {"no", "off",
+									       "false"};
+	for (size_t i = 0; i < 3; i++) {
+		if (strcmp(text, yes[i]) == 0 || strcmp(text, no[i]) == 0) {
+			c->sandbox = strcmp(text, yes[i]) == 0;
+			c->set |= CONFIG_SET_SANDBOX;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "sandbox: expected yes or no, not '%s'", text);
+	return -EINVAL;
+}
+
+int config_set_sandbox_port(struct config *c, const char *text, char *err, size_t errlen)
+{
+	unsigned long v;
+	if (parse_uint(text, 1, 65535, &v) != 0) {
+		snprintf(err, errlen, "sandbox port: expected 1-65535, not '%s'", text);
+		return -EINVAL;
+	}
+	c->sandbox_port = (unsigned)v;
+	c->set |= CONFIG_SET_SANDBOX_PORT;
+	return 0;
+}
+
+static int apply_line(struct config *c, const char *conf, unsigned lineno, char *line, char *err,
+		      size_t errlen)
 {
 	char *rest = line;
 	char *key = next_word(&rest);
+	/* The sandbox's own lines are read by registrar/sandbox.h when `signpost up` starts. */
+	if (strncmp(key, "sandbox-", 8) == 0 && strcmp(key, "sandbox-port") != 0) {
+		char where[4200];
+		snprintf(where, sizeof(where), "%s:%u", conf, lineno);
+		if (push_sandbox_line(c, where, key, rest) == 0)
+			return 0;
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	if (strcmp(key, "zone") == 0) {
 		char *name = next_word(&rest);
 		if (name[0] == '\0' || rest[0] == '\0') {
@@ -492,6 +557,10 @@ static int apply_line(struct config *c, const char *conf, char *line, char *err,
 		return config_set_api_rate(c, value, err, errlen);
 	if (strcmp(key, "api-burst") == 0)
 		return config_set_api_burst(c, value, err, errlen);
+	if (strcmp(key, "sandbox") == 0)
+		return config_set_sandbox(c, value, err, errlen);
+	if (strcmp(key, "sandbox-port") == 0)
+		return config_set_sandbox_port(c, value, err, errlen);
 	if (strcmp(key, "data") == 0 || strcmp(key, "alias-targets") == 0) {
 		char *path = resolve_path(conf, value);
 		if (!path) {
@@ -506,7 +575,8 @@ static int apply_line(struct config *c, const char *conf, char *line, char *err,
 	snprintf(err, errlen,
 		 "unknown setting '%s' (known: listen, zone, workers, log-level, tcp-idle-timeout, "
 		 "tcp-max-connections, api, data, credentials, name-servers, api-rate-limit, "
-		 "api-burst, alias-targets)",
+		 "api-burst, alias-targets, sandbox, sandbox-port, sandbox-root, sandbox-tld, "
+		 "sandbox-tld-remove, sandbox-hosted)",
 		 key);
 	return -EINVAL;
 }
@@ -531,7 +601,7 @@ int config_read_file(struct config *c, const char *path, char *err, size_t errle
 		char *p = skip_space(line);
 		if (*p == '\0')
 			continue;
-		rc = apply_line(c, path, p, msg, sizeof(msg));
+		rc = apply_line(c, path, lineno, p, msg, sizeof(msg));
 		if (rc != 0) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
 			goto out;
@@ -572,6 +642,15 @@ static int copy_up(struct config *out, const struct config *src)
 		out->api_rate = src->api_rate;
 	if (src->set & CONFIG_SET_API_BURST)
 		out->api_burst = src->api_burst;
+	if (src->set & CONFIG_SET_SANDBOX)
+		out->sandbox = src->sandbox;
+	if (src->set & CONFIG_SET_SANDBOX_PORT)
+		out->sandbox_port = src->sandbox_port;
+	for (size_t i = 0; i < src->nsandbox_lines; i++) {
+		const struct config_line *l = &src->sandbox_lines[i];
+		if (push_sandbox_line(out, l->where, l->keyword, l->rest) != 0)
+			return -ENOMEM;
+	}
 	if ((src->set & CONFIG_SET_DATA) && set_string(&out->data_dir, src->data_dir, err, 0))
 		return -ENOMEM;
 	if ((src->set & CONFIG_SET_ALIAS_TARGETS) &&

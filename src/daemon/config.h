@@ -43,6 +43,15 @@ enum {
 	CONFIG_SET_API_RATE = 1 << 7,
 	CONFIG_SET_API_BURST = 1 << 8,
 	CONFIG_SET_ALIAS_TARGETS = 1 << 9,
+	CONFIG_SET_SANDBOX = 1 << 10,
+	CONFIG_SET_SANDBOX_PORT = 1 << 11,
+};
+
+/* A `sandbox-*` line of the file, kept for registrar/sandbox.h to read (sandbox_config_line). */
+struct config_line {
+	char *where; /* "FILE:LINE", for messages */
+	char *keyword;
+	char *rest;
 };
 
 /* An API access key (SigV4): the id and its secret. */
@@ -69,7 +78,11 @@ struct config {
 	double api_rate;                         /* requests/s per access key; 0: no throttling */
 	unsigned api_burst;                      /* 0: max(1, api_rate) */
 	char *alias_targets;                     /* the alias-target table file, or NULL */
-	unsigned set;                            /* CONFIG_SET_* */
+	bool sandbox;          /* serve the sandbox internet (default true; --no-sandbox) */
+	unsigned sandbox_port; /* when port 53 cannot be bound; 0: the sandbox default */
+	struct config_line *sandbox_lines; /* the file's sandbox-* lines, in order */
+	size_t nsandbox_lines;
+	unsigned set; /* CONFIG_SET_* */
 };
 
 /* Defaults, no listen address and no zone. */
@@ -112,6 +125,12 @@ int config_set_api_rate(struct config *c, const char *text, char *err, size_t er
 int config_set_api_burst(struct config *c, const char *text, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 int config_set_alias_targets(struct config *c, const char *path, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* "yes" or "no" (also on/off, true/false). */
+int config_set_sandbox(struct config *c, const char *text, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* 1-65535. */
+int config_set_sandbox_port(struct config *c, const char *text, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
 /*

@@ -209,10 +209,10 @@ static void reload(struct daemon *d)
  * Sockets for every worker and listen address plus the connection cap must fit the
  * open-file limit: raise the soft limit, or lower the cap.
  */
-static unsigned fit_file_limit(const struct config *c)
+static unsigned fit_file_limit(const struct config *c, size_t nextra)
 {
-	rlim_t need =
-		(rlim_t)c->workers * c->nlisten * 2 + c->workers + c->tcp_max_connections + 64;
+	rlim_t need = (rlim_t)c->workers * (c->nlisten + nextra) * 2 + c->workers +
+		      c->tcp_max_connections + 64;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
 		return c->tcp_max_connections;
@@ -350,22 +350,57 @@ int daemon_signals(void)
 	return fd;
 }
 
-int daemon_dns_bind(const struct config *cfg, struct zone_db *db, struct server **srv)
+int daemon_dns_bind(const struct config *cfg, struct zone_db *db, const struct server_addr *extra,
+		    struct zone_db *const *extra_dbs, size_t nextra, struct server **srv)
 {
+	size_t n = cfg->nlisten + nextra;
+	struct server_addr *listen = calloc(n ? n : 1, sizeof(*listen));
+	struct zone_db **dbs = calloc(n ? n : 1, sizeof(*dbs));
+	if (!listen || !dbs) {
+		free(listen);
+		free(dbs);
+		log_err("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->nlisten; i++)
+		listen[i] = cfg->listen[i];
+	for (size_t i = 0; i < nextra; i++) {
+		listen[cfg->nlisten + i] = extra[i];
+		dbs[cfg->nlisten + i] = extra_dbs[i];
+	}
 	struct server_opts so = {
-		.listen = cfg->listen,
-		.nlisten = cfg->nlisten,
+		.listen = listen,
+		.nlisten = n,
+		.listen_db = dbs,
 		.workers = cfg->workers,
 		.tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms,
-		.tcp_max_connections = fit_file_limit(cfg),
+		.tcp_max_connections = fit_file_limit(cfg, nextra),
 	};
 	int rc = server_new(&so, db, srv);
+	free(listen);
+	free(dbs);
 	if (rc != 0) {
 		log_err("%s",
 			rc == -EADDRNOTAVAIL
 				? "no listen address could be bound (see above): nothing to serve"
 				: strerror(-rc));
 		return -1;
+	}
+	/* The other addresses may be skipped (logged); every extra one is needed. */
+	const struct server_addr *bound;
+	size_t nbound = server_bound(*srv, &bound);
+	for (size_t i = 0; i < nextra; i++) {
+		size_t j = 0;
+		while (j < nbound && !server_addr_equal(&bound[j], &extra[i]))
+			j++;
+		if (j == nbound) {
+			char text[SERVER_ADDR_TEXT_MAX];
+			server_addr_to_text(&extra[i], text);
+			log_err("cannot serve the sandbox on %s (see above)", text);
+			server_free(*srv);
+			*srv = NULL;
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -411,7 +446,7 @@ static int cmd_dns(int argc, char **argv)
 	}
 
 	/* Bind before loading zones, so a port problem shows at once, not after a long load. */
-	if (daemon_dns_bind(&d.cfg, d.db, &d.srv) != 0)
+	if (daemon_dns_bind(&d.cfg, d.db, NULL, NULL, 0, &d.srv) != 0)
 		goto out_db;
 
 	for (size_t i = 0; i < d.cfg.nzones; i++) {

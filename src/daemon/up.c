@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/domains.h"
+#include "api/domains_http.h"
 #include "api/r53.h"
 #include "api/route53_http.h"
 #include "base/log.h"
@@ -28,12 +30,14 @@
 #include "daemon/up.h"
 #include "http/http.h"
 #include "net/server.h"
+#include "registrar/sandbox.h"
 #include "zone/db.h"
 
 #define DEFAULT_DATA_DIR "signpost-data"
 #define DEFAULT_API      "127.0.0.1:8053"
 #define DEFAULT_DNS      "127.0.0.1:5300"
 #define CREDENTIALS_FILE "credentials"
+#define ROOT_HINTS_FILE  "root.hints"
 #define API_THREADS      8
 #define API_MAX_BODY     (1u << 20) /* a full 1,000-record batch is a few hundred kB */
 #define API_TIMEOUT_S    30
@@ -72,6 +76,9 @@ const char UP_USAGE[] =
 	"  --api-burst N              requests allowed at once above the rate (default: the rate)\n"
 	"  --alias-targets FILE       answers for aliases to AWS services (S3, CloudFront, "
 	"ELB...)\n"
+	"  --no-sandbox               do not serve the sandbox internet (root and TLD servers)\n"
+	"  --sandbox-port PORT        the one port of every sandbox server when port 53 cannot\n"
+	"                             be bound (default 5302)\n"
 	"  --log-level LEVEL          error, warning, info (default) or debug; logs go to stderr\n"
 	"  -h, --help                 show this help\n"
 	"\n"
@@ -83,6 +90,13 @@ const char UP_USAGE[] =
 	"  Any region is accepted in the credential scope.\n"
 	"\n"
 	"When ready it prints the endpoint and the credentials to stdout.\n"
+	"The sandbox internet: root servers, TLD servers (com, net, org, uk, internal) and the\n"
+	"four name servers of hosted zones, each on its own loopback address (127.0.0.2-13), so a\n"
+	"resolver walks root -> TLD -> signpost; domains registered with the Route 53 Domains\n"
+	"API are delegated in their TLD. DIR/" ROOT_HINTS_FILE
+	" is written for resolvers. Addresses and TLDs:\n"
+	"  sandbox-* lines of the config file (docs/configuration.md).\n"
+	"\n"
 	"Signals: SIGTERM, SIGINT stop (exit status 0).\n"
 	"Exit status: 1 if the store cannot be opened or an address cannot be bound, 2 for\n"
 	"invalid flags or configuration.\n"
@@ -114,6 +128,8 @@ static int parse_flags(int argc, char **argv, struct up *u)
 		OPT_RATE,
 		OPT_BURST,
 		OPT_ALIAS,
+		OPT_NO_SANDBOX,
+		OPT_SANDBOX_PORT,
 	};
 	static const struct option opts[] = {
 		{"data", required_argument, NULL, OPT_DATA},
@@ -126,6 +142,8 @@ static int parse_flags(int argc, char **argv, struct up *u)
 		{"api-rate-limit", required_argument, NULL, OPT_RATE},
 		{"api-burst", required_argument, NULL, OPT_BURST},
 		{"alias-targets", required_argument, NULL, OPT_ALIAS},
+		{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
+		{"sandbox-port", required_argument, NULL, OPT_SANDBOX_PORT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -167,6 +185,12 @@ static int parse_flags(int argc, char **argv, struct up *u)
 			break;
 		case OPT_ALIAS:
 			rc = config_set_alias_targets(&u->flags, optarg, err, sizeof(err));
+			break;
+		case OPT_NO_SANDBOX:
+			rc = config_set_sandbox(&u->flags, "no", err, sizeof(err));
+			break;
+		case OPT_SANDBOX_PORT:
+			rc = config_set_sandbox_port(&u->flags, optarg, err, sizeof(err));
 			break;
 		default: /* getopt said what was wrong */
 			fprintf(stderr, "see `signpost up --help`\n");
@@ -454,7 +478,8 @@ static uint16_t addr_port(const struct server_addr *a)
 	return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
 }
 
-static void print_banner(const struct up *u, const char *url, const struct server *dns)
+static void print_banner(const struct up *u, const char *url, const struct server *dns,
+			 const struct sandbox *sb, uint16_t sbport, const char *hints)
 {
 	const struct server_addr *addrs;
 	size_t n = server_bound(dns, &addrs);
@@ -466,6 +491,15 @@ static void print_banner(const struct up *u, const char *url, const struct serve
 		printf("  DNS:          %s (UDP and TCP)\n", text);
 	}
 	printf("  data:         %s\n", u->cfg.data_dir);
+	if (sb) {
+		char list[8192];
+		sandbox_describe(sb, sbport, list, sizeof(list));
+		printf("\nThe sandbox internet (each server on its own address, port %u):\n",
+		       sbport);
+		for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n"))
+			printf("  %s\n", line);
+		printf("  root hints:   %s\n", hints);
+	}
 	printf("\nUse it with the aws CLI:\n");
 	const struct sigv4_key *k = &u->keys[0];
 	if (u->generated)
@@ -478,9 +512,97 @@ static void print_banner(const struct up *u, const char *url, const struct serve
 		       "AWS_DEFAULT_REGION=us-east-1\n",
 		       k->access_key_id);
 	printf("  aws route53 list-hosted-zones --endpoint-url %s\n", url);
+	printf("  aws route53domains list-domains --endpoint-url %s\n", url);
 	if (u->generated)
 		printf("(the credentials are kept in %s; any region works)\n", u->cred_path);
 	fflush(stdout);
+}
+
+/* The sandbox's settings: the reference plan, the hosted name servers, then the file's lines. */
+static int sandbox_settings(const struct up *u, const char *const ns[R53_NS_COUNT],
+			    struct sandbox_config *sc)
+{
+	char err[512];
+	sandbox_config_default(sc, ns);
+	for (size_t i = 0; i < u->cfg.nsandbox_lines; i++) {
+		const struct config_line *l = &u->cfg.sandbox_lines[i];
+		if (sandbox_config_line(sc, l->keyword, l->rest, err, sizeof(err)) != 0) {
+			log_err("%s: %s", l->where, err);
+			return -1;
+		}
+	}
+	if (u->cfg.sandbox_port)
+		sc->port = (uint16_t)u->cfg.sandbox_port;
+	if (sandbox_config_check(sc, err, sizeof(err)) != 0) {
+		log_err("sandbox: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 if UDP and TCP port `port` of every address can be bound now, else -errno (why in why). */
+static int probe_port(const struct server_addr *addrs, size_t n, uint16_t port, char *why,
+		      size_t whylen)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct server_addr a = addrs[i];
+		if (a.ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&a.ss)->sin6_port = htons(port);
+		else
+			((struct sockaddr_in *)&a.ss)->sin_port = htons(port);
+		static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
+		for (size_t k = 0; k < 2; k++) {
+			int fd = socket(a.ss.ss_family, types[k] | SOCK_CLOEXEC, 0);
+			int e = 0;
+			if (fd < 0 || bind(fd, (const struct sockaddr *)&a.ss, a.len) != 0)
+				e = errno;
+			if (fd >= 0)
+				close(fd);
+			if (e) {
+				char text[SERVER_ADDR_TEXT_MAX];
+				server_addr_to_text(&a, text);
+				snprintf(why, whylen, "%s %s: %s", text, k ? "TCP" : "UDP",
+					 strerror(e));
+				return -e;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Port 53 when every sandbox address can have it (resolvers only ask port 53), else ours. */
+static uint16_t sandbox_port(struct sandbox *sb, uint16_t fallback)
+{
+	const struct server_addr *addrs;
+	struct zone_db *const *dbs;
+	size_t n = sandbox_listeners(sb, 53, &addrs, &dbs);
+	char why[256];
+	if (probe_port(addrs, n, 53, why, sizeof(why)) == 0)
+		return 53;
+	log_info("sandbox: port 53 is not available (%s); every sandbox server uses port %u", why,
+		 fallback);
+	return fallback;
+}
+
+/* The API's two front doors on one HTTP server, told apart by X-Amz-Target. */
+struct front {
+	struct route53_http *r53;
+	struct domains_http *domains;
+};
+
+static void front_handle(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct front *f = ctx;
+	if (f->domains && domains_http_wants(req))
+		domains_http_handle(f->domains, req, resp);
+	else
+		route53_http_handle(f->r53, req, resp);
+}
+
+static bool env_flag(const char *name)
+{
+	const char *v = getenv(name);
+	return v && (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0);
 }
 
 int cmd_up(int argc, char **argv)
@@ -494,6 +616,13 @@ int cmd_up(int argc, char **argv)
 	struct r53 *engine = NULL;
 	struct route53_http *api = NULL;
 	struct http_server *http = NULL;
+	struct sandbox_config *sc = NULL;
+	struct sandbox *sb = NULL;
+	struct domains *domains = NULL;
+	struct domains_http *dapi = NULL;
+	struct front front = {0};
+	uint16_t sbport = 0;
+	char hints[4200] = "";
 
 	config_init(&u.flags);
 	config_init(&u.file);
@@ -539,7 +668,31 @@ int cmd_up(int argc, char **argv)
 		log_err("out of memory");
 		goto out;
 	}
-	if (daemon_dns_bind(&u.cfg, db, &dns) != 0)
+	const char *ns[R53_NS_COUNT];
+	for (size_t i = 0; i < R53_NS_COUNT; i++)
+		ns[i] = (u.cfg.set & CONFIG_SET_NAME_SERVERS) ? u.cfg.name_servers[i]
+							      : DEFAULT_NAME_SERVERS[i];
+	/* The hierarchy is built even with --no-sandbox: the registries live in its TLD zones. */
+	if (!(sc = malloc(sizeof(*sc)))) {
+		log_err("out of memory");
+		goto out;
+	}
+	if (sandbox_settings(&u, ns, sc) != 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (sandbox_new(sc, db, &sb, err, sizeof(err)) != 0) {
+		log_err("sandbox: %s", err);
+		goto out;
+	}
+	const struct server_addr *sbaddrs = NULL;
+	struct zone_db *const *sbdbs = NULL;
+	size_t nsb = 0;
+	if (u.cfg.sandbox) {
+		sbport = sandbox_port(sb, sc->port);
+		nsb = sandbox_listeners(sb, sbport, &sbaddrs, &sbdbs);
+	}
+	if (daemon_dns_bind(&u.cfg, db, sbaddrs, sbdbs, nsb, &dns) != 0)
 		goto out;
 
 	/* Every stored zone is published before anything is served (issue: Restart). */
@@ -551,15 +704,36 @@ int cmd_up(int argc, char **argv)
 		.alias_targets_file = u.cfg.alias_targets,
 	};
 	for (size_t i = 0; i < R53_NS_COUNT; i++)
-		rc53.name_servers[i] = (u.cfg.set & CONFIG_SET_NAME_SERVERS)
-					       ? u.cfg.name_servers[i]
-					       : DEFAULT_NAME_SERVERS[i];
+		rc53.name_servers[i] = ns[i];
 	struct r53_error e = {0};
 	if (r53_open(&rc53, &engine, &e) != 0) {
 		log_err("cannot open the store in %s: %s%s%s", u.cfg.data_dir, e.code,
 			e.message ? ": " : "", e.message ? e.message : "");
 		r53_error_clear(&e);
 		goto out;
+	}
+	/* Registered domains are delegated in their TLD zones before anything is served. */
+	struct domains_config dc = {
+		.data_dir = u.cfg.data_dir,
+		.r53 = engine,
+		.sandbox = sb,
+		.test_hooks = env_flag("SIGNPOST_TEST_HOOKS"),
+	};
+	struct domains_error de = {.type = ""};
+	if (domains_open(&dc, &domains, &de) != 0) {
+		log_err("cannot open the domain registry in %s: %s: %s", u.cfg.data_dir, de.type,
+			de.message);
+		goto out;
+	}
+	if (dc.test_hooks)
+		log_warn("SIGNPOST_TEST_HOOKS is set: the registry's clock can be moved through "
+			 "the API (for tests only)");
+	if (u.cfg.sandbox) {
+		snprintf(hints, sizeof(hints), "%s/" ROOT_HINTS_FILE, u.cfg.data_dir);
+		if ((rc = sandbox_write_root_hints(sb, hints)) != 0) {
+			log_err("cannot write %s: %s", hints, strerror(-rc));
+			goto out;
+		}
 	}
 	zone_db_sync(db);
 	if (server_start(dns) != 0) {
@@ -578,13 +752,15 @@ int cmd_up(int argc, char **argv)
 		.rate = u.cfg.api_rate,
 		.burst = u.cfg.api_burst,
 	};
-	if (!(api = route53_http_new(&hc))) {
+	struct domains_http_config dhc = {.engine = domains, .keys = u.keys, .nkeys = u.nkeys};
+	if (!(api = route53_http_new(&hc)) || !(dapi = domains_http_new(&dhc))) {
 		log_err("out of memory");
 		goto out;
 	}
+	front = (struct front){.r53 = api, .domains = dapi};
 	char host[64], url[128];
 	api_text(&u.cfg.api, addr_port(&u.cfg.api), host, url);
-	struct http_server_config sc = {
+	struct http_server_config hsc = {
 		.address = host,
 		.port = addr_port(&u.cfg.api),
 		.max_body = API_MAX_BODY,
@@ -592,7 +768,7 @@ int cmd_up(int argc, char **argv)
 		.timeout_s = API_TIMEOUT_S,
 		.max_connections = API_MAX_CONNS,
 	};
-	http = http_server_start(&sc, route53_http_handle, api, err, sizeof(err));
+	http = http_server_start(&hsc, front_handle, &front, err, sizeof(err));
 	if (!http) {
 		log_err("cannot serve the API on %s: %s", url, err);
 		goto out;
@@ -604,7 +780,7 @@ int cmd_up(int argc, char **argv)
 		 "key%s%s)",
 		 url, implemented, ops, u.nkeys, u.nkeys == 1 ? "" : "s",
 		 u.cfg.api_rate > 0 ? ", throttled" : "");
-	print_banner(&u, url, dns);
+	print_banner(&u, url, dns, u.cfg.sandbox ? sb : NULL, sbport, hints);
 
 	for (;;) {
 		bool hup = false;
@@ -624,10 +800,15 @@ out:
 	if (http)
 		http_server_stop(http);
 	route53_http_free(api);
+	domains_http_free(dapi);
+	if (domains)
+		domains_close(domains); /* finishes an operation in flight */
 	if (dns)
 		server_free(dns);
 	if (engine)
 		r53_close(engine);
+	sandbox_free(sb);
+	free(sc);
 	if (db)
 		zone_db_free(db);
 	if (sigfd >= 0)

@@ -24,9 +24,11 @@ int daemon_signals(void);
 bool daemon_read_signals(int sigfd, bool *hup);
 /*
  * Binds the DNS server of cfg (listen addresses, workers, TCP settings; the open-file limit
- * raised to fit) on db without starting it. 0, or -1 after logging why.
+ * raised to fit) on db without starting it, plus `nextra` more addresses that serve zone sets
+ * of their own (the sandbox's; every one of them must bind). 0, or -1 after logging why.
  */
-int daemon_dns_bind(const struct config *cfg, struct zone_db *db, struct server **srv);
+int daemon_dns_bind(const struct config *cfg, struct zone_db *db, const struct server_addr *extra,
+		    struct zone_db *const *extra_dbs, size_t nextra, struct server **srv);
 /* Logs "<what> N zones on ADDRESSES (UDP and TCP, W workers)". */
 void daemon_log_dns(const struct server *srv, size_t nzones, unsigned workers, const char *what);
 
