@@ -1013,23 +1013,6 @@ static int check_delegation(const struct sandbox *sb, const uint8_t *domain, con
 	return 0;
 }
 
-/*
- * Frees a committed version built from a served base that could not be published: only what
- * its transaction made (its stamp), as zone_txn_abort() does; zone_version_free() would also
- * free the nodes it shares with the base. Node leaves are single allocations (zone/zone.c).
- */
-static void free_leaf(struct hamt_leaf *l)
-{
-	free(l);
-}
-
-static void discard_version(struct zone_version *v)
-{
-	hamt_destroy_stamped(&v->nodes, v->leaf.stamp, free_leaf);
-	free(v->dead.items); /* the base's, which lives on */
-	free(v);
-}
-
 /* An open transaction on one served TLD zone with the delegation replaced. */
 static int redelegate(const struct zone_version *base, const uint8_t *domain, const char *dtext,
 		      const struct deleg *d, size_t n, uint32_t ttl, struct zone_txn **out,
@@ -1179,7 +1162,7 @@ out_free:
 	for (size_t i = 0; i < sb->ndb; i++) {
 		zone_txn_abort(txn[i]);
 		if (v[i])
-			discard_version(v[i]);
+			zone_version_discard(v[i]);
 	}
 	free(d);
 	return r;
