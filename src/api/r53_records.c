@@ -511,12 +511,29 @@ struct serve_ctx {
 	int err; /* the first fatal error (ENOMEM) */
 };
 
+/*
+ * The wire form of an A or AAAA value, or -1 for any other type or a value inet_pton refuses.
+ * The zone scanner reads these two types with inet_pton as well, so the result is the same,
+ * without its ~200 KB scanner state to clear for every value served.
+ */
+static int address_rdata(uint16_t type, const char *value, uint8_t *rd)
+{
+	if (type == DNS_T_A)
+		return inet_pton(AF_INET, value, rd) == 1 ? 4 : -1;
+	if (type == DNS_T_AAAA)
+		return inet_pton(AF_INET6, value, rd) == 1 ? 16 : -1;
+	return -1;
+}
+
 static void serve_value(struct serve_ctx *c, const char *value)
 {
 	uint8_t rd[DNS_MSG_MAX];
 	char msg[128];
+	int len = address_rdata(c->type, value, rd);
 	/* Route 53 reads every name inside a value as fully qualified. */
-	int len = dns_rdata_from_text(c->type, value, root_name, rd, sizeof(rd), msg, sizeof(msg));
+	if (len < 0)
+		len = dns_rdata_from_text(c->type, value, root_name, rd, sizeof(rd), msg,
+					  sizeof(msg));
 	if (len < 0) {
 		log_warn("r53: value '%s' not served: %s", value, msg);
 		return;

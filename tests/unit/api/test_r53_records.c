@@ -381,6 +381,41 @@ static void test_create_upsert_delete(void **state)
 	assert_string_equal(got.comment, "why");
 }
 
+/* A and AAAA values are served without the zone scanner: the same wire form as its reading. */
+static void test_address_values(void **state)
+{
+	static const struct {
+		const char *type, *value;
+	} cases[] = {
+		{"A", "0.0.0.0"},
+		{"A", "255.255.255.255"},
+		{"A", "10.0.0.1"},
+		{"AAAA", "::"},
+		{"AAAA", "::1"},
+		{"AAAA", "2001:DB8::A"},
+		{"AAAA", "::ffff:192.0.2.1"},
+		{"AAAA", "1:2:3:4:5:6:7:8"},
+		{"AAAA", "fe80:0:0:0:0:0:0:1"},
+		{"AAAA", "1:2:3:4:5:6:192.0.2.1"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "addr%zu.example.com.", i);
+		struct rrset_spec s = {name, cases[i].type, 300, {cases[i].value}};
+		ok(R53_CREATE, &s);
+		uint8_t rd[64];
+		char text[128];
+		int t = dns_type_from_text(cases[i].type);
+		int len = dns_rdata_from_text((uint16_t)t, cases[i].value, NULL, rd, sizeof rd,
+					      NULL, 0);
+		assert_true(len > 0);
+		assert_true(dns_rdata_to_text((uint16_t)t, rd, (size_t)len, text, sizeof text) >=
+			    0);
+		const char *want[] = {text};
+		expect_dns(name, cases[i].type, want, 1);
+	}
+}
+
 static void test_batch_errors(void **state)
 {
 	struct rrset_spec www = {"www.example.com", "A", 300, {"192.0.2.1"}};
@@ -1036,6 +1071,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_default_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_upsert_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_address_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names_and_wildcards, setup, teardown),
