@@ -80,6 +80,12 @@ int r53_unpublish_zone(struct r53 *r, const char *zone_id, const char *zone_name
 /* Inserts the default SOA and NS rrsets of a new zone (inside the caller's transaction). */
 int r53_insert_default_rrsets(struct r53 *r, const struct r53_zone *z, struct r53_error *err);
 
+/* ---- r53_json.c ---- */
+/* The body of rs as the rrsets table stores it (malloc'd), or NULL when out of memory. */
+char *r53_rrset_to_json(const struct r53_rrset *rs);
+/* Fills rs from a body (rs owns its values then); -1 if it is not a JSON object or no memory. */
+int r53_rrset_from_json(const char *text, struct r53_rrset *rs);
+
 /* ---- r53_names.c ---- */
 /*
  * Route 53's form of a name given by a client (route53-api.md §3.4): lower case, trailing

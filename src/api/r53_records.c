@@ -17,7 +17,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,9 +40,12 @@ static const uint8_t root_name[1] = {0};
 /* ------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                               */
 
+/* What snprintf(dst, size, "%s", src) leaves (NULL as ""), without the format machinery. */
 static void copy_str(char *dst, size_t size, const char *src)
 {
-	snprintf(dst, size, "%s", src ? src : "");
+	size_t n = src ? strnlen(src, size - 1) : 0;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
 }
 
 /* The record types of the model's RRType enum (§2.2). */
@@ -140,110 +142,6 @@ static int rrset_clone(struct r53_rrset *dst, const struct r53_rrset *src)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* JSON bodies of the rrsets table                                                             */
-
-static char *rrset_to_json(const struct r53_rrset *rs)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "name", json_string(rs->name));
-	json_object_set_new(o, "type", json_string(rs->type));
-	if (rs->set_identifier[0])
-		json_object_set_new(o, "set_identifier", json_string(rs->set_identifier));
-	if (rs->weight >= 0)
-		json_object_set_new(o, "weight", json_integer(rs->weight));
-	if (rs->region[0])
-		json_object_set_new(o, "region", json_string(rs->region));
-	if (rs->failover[0])
-		json_object_set_new(o, "failover", json_string(rs->failover));
-	if (rs->health_check_id[0])
-		json_object_set_new(o, "health_check_id", json_string(rs->health_check_id));
-	if (rs->multivalue)
-		json_object_set_new(o, "multivalue_answer", json_boolean(rs->multivalue_answer));
-	if (rs->ttl >= 0)
-		json_object_set_new(o, "ttl", json_integer(rs->ttl));
-	if (!rs->has_alias) {
-		json_t *a = json_array();
-		for (size_t i = 0; i < rs->nvalues; i++)
-			json_array_append_new(a, json_string(rs->values[i]));
-		json_object_set_new(o, "values", a);
-	} else {
-		json_t *a = json_object();
-		json_object_set_new(a, "hosted_zone_id", json_string(rs->alias.hosted_zone_id));
-		json_object_set_new(a, "dns_name", json_string(rs->alias.dns_name));
-		json_object_set_new(a, "evaluate_target_health",
-				    json_boolean(rs->alias.evaluate_target_health));
-		json_object_set_new(o, "alias", a);
-	}
-	char *s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static int rrset_from_json(const char *text, struct r53_rrset *rs)
-{
-	memset(rs, 0, sizeof(*rs));
-	rs->weight = -1;
-	rs->ttl = -1;
-	json_error_t jerr;
-	json_t *o = json_loads(text, 0, &jerr);
-	if (!json_is_object(o)) {
-		json_decref(o);
-		return -1;
-	}
-	copy_str(rs->name, sizeof(rs->name), jstr(o, "name"));
-	copy_str(rs->type, sizeof(rs->type), jstr(o, "type"));
-	copy_str(rs->set_identifier, sizeof(rs->set_identifier), jstr(o, "set_identifier"));
-	copy_str(rs->region, sizeof(rs->region), jstr(o, "region"));
-	copy_str(rs->failover, sizeof(rs->failover), jstr(o, "failover"));
-	copy_str(rs->health_check_id, sizeof(rs->health_check_id), jstr(o, "health_check_id"));
-	json_t *v;
-	if (json_is_integer(v = json_object_get(o, "weight")))
-		rs->weight = json_integer_value(v);
-	if (json_is_integer(v = json_object_get(o, "ttl")))
-		rs->ttl = json_integer_value(v);
-	if (json_is_boolean(v = json_object_get(o, "multivalue_answer"))) {
-		rs->multivalue = true;
-		rs->multivalue_answer = json_is_true(v);
-	}
-	json_t *a = json_object_get(o, "alias");
-	if (json_is_object(a)) {
-		rs->has_alias = true;
-		copy_str(rs->alias.hosted_zone_id, sizeof(rs->alias.hosted_zone_id),
-			 jstr(a, "hosted_zone_id"));
-		copy_str(rs->alias.dns_name, sizeof(rs->alias.dns_name), jstr(a, "dns_name"));
-		rs->alias.evaluate_target_health =
-			json_is_true(json_object_get(a, "evaluate_target_health"));
-	}
-	json_t *vals = json_object_get(o, "values");
-	size_t n = json_is_array(vals) ? json_array_size(vals) : 0;
-	if (n) {
-		rs->values = calloc(n, sizeof(char *));
-		if (!rs->values) {
-			json_decref(o);
-			return -1;
-		}
-		for (size_t i = 0; i < n; i++) {
-			const char *s = json_string_value(json_array_get(vals, i));
-			rs->values[i] = strdup(s ? s : "");
-			if (!rs->values[i]) {
-				json_decref(o);
-				r53_rrset_free(rs);
-				return -1;
-			}
-			rs->nvalues++;
-		}
-	}
-	json_decref(o);
-	return 0;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* Store access. Statements are cached by the store and shared, so every query reads all its  */
 /* rows into memory and resets before the caller may run another (alias chasing recurses).    */
 
@@ -260,18 +158,24 @@ static void rowset_free(struct rowset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Room for one more rrset at s->v[s->n]. */
+static int rowset_grow(struct rowset *s)
+{
+	if (s->n < s->cap)
+		return 0;
+	size_t cap = s->cap ? s->cap * 2 : 4;
+	struct r53_rrset *v = realloc(s->v, cap * sizeof(*v));
+	if (!v)
+		return -1;
+	s->v = v;
+	s->cap = cap;
+	return 0;
+}
+
 /* Appends a copy of rs. */
 static int rowset_add(struct rowset *s, const struct r53_rrset *rs)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 4;
-		struct r53_rrset *v = realloc(s->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
-	if (rrset_clone(&s->v[s->n], rs) < 0)
+	if (rowset_grow(s) < 0 || rrset_clone(&s->v[s->n], rs) < 0)
 		return -1;
 	s->n++;
 	return 0;
@@ -282,17 +186,13 @@ static int read_bodies(sqlite3_stmt *st, struct rowset *out)
 {
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct r53_rrset rs;
-		if (rrset_from_json((const char *)sqlite3_column_text(st, 0), &rs) < 0) {
+		if (rowset_grow(out) < 0 ||
+		    r53_rrset_from_json((const char *)sqlite3_column_text(st, 0), &out->v[out->n]) <
+			    0) {
 			sqlite3_reset(st);
 			return -1;
 		}
-		int ok = rowset_add(out, &rs);
-		r53_rrset_free(&rs);
-		if (ok < 0) {
-			sqlite3_reset(st);
-			return -1;
-		}
+		out->n++;
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -320,7 +220,7 @@ static int row_put(struct r53 *r, const char *zone_id, const struct r53_rrset *r
 {
 	char sort[R53_NAME_MAX];
 	r53_name_sort_key(rs->name, sort);
-	char *body = rrset_to_json(rs);
+	char *body = r53_rrset_to_json(rs);
 	if (!body)
 		return -1;
 	sqlite3_stmt *st =
@@ -638,7 +538,7 @@ static int build_zone(struct r53 *r, const char *zone_id, const uint8_t *origin,
 		struct r53_rrset rs;
 		char norm[R53_NAME_MAX], msg[64];
 		uint8_t owner[DNS_NAME_MAXLEN];
-		if (rrset_from_json((const char *)sqlite3_column_text(st, 0), &rs) < 0) {
+		if (r53_rrset_from_json((const char *)sqlite3_column_text(st, 0), &rs) < 0) {
 			ret = -1;
 			break;
 		}
