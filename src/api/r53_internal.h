@@ -61,6 +61,10 @@ void r53_now_iso(char out[32]);
 const char *r53_bare_id(const char *id);
 /* Reads a hosted zone row; NoSuchHostedZone (404) if absent. */
 int r53_zone_load(struct r53 *r, const char *id, struct r53_zone *z, struct r53_error *err);
+/* Only a hosted zone's name and record set count, as r53_zone_load gives them (a change's
+ * need, without decoding the rest of the row). */
+int r53_zone_head(struct r53 *r, const char *id, char name[R53_NAME_MAX], uint64_t *rrset_count,
+		  struct r53_error *err);
 /* Marks a change INSYNC once every DNS worker serves it (sets ci->status). */
 void r53_change_mark_insync(struct r53 *r, struct r53_change_info *ci);
 /* Inserts a change row (inside the caller's store transaction), status INSYNC or PENDING. */

@@ -291,23 +291,37 @@ static int served_zone_for(struct r53 *r, const char *name, char out[R53_ID_MAX]
 {
 	/* Names are stored in the normalised form, but compare both spellings of the dot. The
 	   oldest zone wins; two created in one millisecond are told apart by insertion order
-	   (rowid), not by their random ids. */
+	   (rowid), not by their random ids. The oldest is picked here, not by ORDER BY created,
+	   rowid LIMIT 1: that costs SQLite a sorter per call, a tenth of a one-record change.
+	   created compares as SQLite's BINARY collation does (the text has no NULs). */
 	char alt[R53_NAME_MAX];
 	copy_str(alt, sizeof(alt), name);
 	size_t l = strlen(alt);
 	if (l > 1 && alt[l - 1] == '.')
 		alt[l - 1] = '\0';
-	sqlite3_stmt *st = store_stmt(r->store, "SELECT id FROM zones WHERE name=?1 OR name=?2 "
-						"ORDER BY created, rowid LIMIT 1");
+	sqlite3_stmt *st = store_stmt(r->store, "SELECT id, created, rowid FROM zones WHERE "
+						"name=?1 OR name=?2");
 	if (!st)
 		return -1;
 	bind_text(st, 1, name);
 	bind_text(st, 2, alt);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		copy_str(out, R53_ID_MAX, (const char *)sqlite3_column_text(st, 0));
+	int rc;
+	bool found = false;
+	char created[64] = "";
+	int64_t rowid = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 1);
+		int64_t id = sqlite3_column_int64(st, 2);
+		int cmp = found ? strcmp(c ? c : "", created) : -1;
+		if (cmp < 0 || (cmp == 0 && id < rowid)) {
+			found = true;
+			copy_str(created, sizeof(created), c);
+			rowid = id;
+			copy_str(out, R53_ID_MAX, (const char *)sqlite3_column_text(st, 0));
+		}
+	}
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return found && rc == SQLITE_DONE ? 0 : -1;
 }
 
 /*
@@ -1602,24 +1616,16 @@ static int change_rrsets_locked(struct r53 *r, const char *zone_id,
 				const struct r53_change *changes, size_t n, const char *comment,
 				struct r53_change_info *ci, struct r53_error *err)
 {
-	struct r53_zone *z = calloc(1, sizeof(*z));
-	if (!z) {
-		r53_err(err, 500, "InternalFailure", "out of memory");
+	char zname[R53_NAME_MAX];
+	uint64_t rrset_count;
+	if (r53_zone_head(r, zone_id, zname, &rrset_count, err) < 0)
 		return -1;
-	}
-	if (r53_zone_load(r, zone_id, z, err) < 0) {
-		free(z);
-		return -1;
-	}
 	struct batch b = {.r = r, .zone_id = zone_id};
 	char msg[256];
-	if (r53_name_normalize(z->name, b.zone_name, b.origin, msg, sizeof(msg)) < 0) {
-		free(z);
+	if (r53_name_normalize(zname, b.zone_name, b.origin, msg, sizeof(msg)) < 0) {
 		r53_err(err, 500, "InternalFailure", "stored zone name is not valid: %s", msg);
 		return -1;
 	}
-	uint64_t rrset_count = z->rrset_count;
-	free(z);
 	if (n == 0) {
 		r53_err(err, 400, "InvalidInput",
 			"1 validation error detected: Value '[]' at 'changeBatch.changes' failed "

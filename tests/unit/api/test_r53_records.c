@@ -1028,6 +1028,33 @@ static void test_same_name_zones(void **state)
 	expect_dns("www.example.com.", "A", v2, 1);
 }
 
+/* Of same-name zones the oldest is served: by created, then by insertion order. */
+static void test_same_name_zones_oldest(void **state)
+{
+	struct r53_zone second, third;
+	create_zone("example.com", "ref-dup2", &second);
+	create_zone("example.com", "ref-dup3", &third);
+	const struct r53_zone *zs[] = {&zone, &second, &third};
+	static const char *const v[3][1] = {{"192.0.2.1"}, {"192.0.2.2"}, {"192.0.2.3"}};
+	for (int i = 0; i < 3; i++) {
+		struct rrset_spec a = {"www.example.com", "A", 300, {v[i][0]}};
+		assert_int_equal(change1(R53_CREATE, &a, zs[i]->id), 0);
+	}
+	expect_dns("www.example.com.", "A", v[0], 1);
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "UPDATE zones SET created='2000-01-01T00:00:00.000Z' WHERE id IN ('%s','%s')",
+		 second.id, third.id);
+	assert_int_equal(store_exec(eng->store, sql), 0);
+	restart(0);
+	expect_dns("www.example.com.", "A", v[1], 1); /* same created: the first inserted */
+	snprintf(sql, sizeof sql,
+		 "UPDATE zones SET created='1999-12-31T23:59:59.999Z' WHERE id='%s'", third.id);
+	assert_int_equal(store_exec(eng->store, sql), 0);
+	restart(0);
+	expect_dns("www.example.com.", "A", v[2], 1);
+}
+
 /* API threads come and go (one per connection): each reads through TestDNSAnswer as an RCU
  * reader while changes publish, and leaves the RCU registry when it exits. */
 static void *answer_thread(void *arg)
@@ -1079,6 +1106,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_and_test_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_name_zones, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_name_zones_oldest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_threads, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
