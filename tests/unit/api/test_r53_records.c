@@ -975,6 +975,31 @@ static void test_aliases(void **state)
 	expect_dns("bucket.example.com.", "A", v5, 1);
 }
 
+/* The store's first alias, made in one batch with its target: followed and protected. */
+static void test_first_alias(void **state)
+{
+	struct rrset_spec t = {"t.example.com", "A", 300, {"192.0.2.5"}};
+	struct rrset_spec al = {"a.example.com", "A", 0, {0}, zone.id, "t.example.com"};
+	struct r53_change c[2] = {{.action = R53_CREATE}, {.action = R53_CREATE}};
+	fill(&c[0].rrset, &t);
+	fill(&c[1].rrset, &al);
+	struct r53_change_info ci;
+	assert_int_equal(r53_change_rrsets(eng, zone.id, c, 2, "", &ci, &err), 0);
+	r53_rrset_free(&c[0].rrset);
+	r53_rrset_free(&c[1].rrset);
+	static const char *const v1[] = {"192.0.2.5"}, *const v2[] = {"192.0.2.6"};
+	expect_dns("a.example.com.", "A", v1, 1);
+	struct rrset_spec t2 = {"t.example.com", "A", 300, {"192.0.2.6"}};
+	ok(R53_UPSERT, &t2);
+	expect_dns("a.example.com.", "A", v2, 1);
+	assert_int_equal(change1(R53_DELETE, &t2, NULL), -1);
+	assert_int_equal(err.status, 400);
+	assert_non_null(strstr(err.message, "is the target of an alias resource record set "
+					    "[name='a.example.com.', type='A']"));
+	r53_error_clear(&err);
+	expect_dns("t.example.com.", "A", v2, 1);
+}
+
 static void test_restart_and_test_answer(void **state)
 {
 	struct rrset_spec www = {"www.example.com", "A", 300, {"192.0.2.1"}};
@@ -1104,6 +1129,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_names_and_wildcards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pagination_5000, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_alias, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_and_test_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_name_zones, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_name_zones_oldest, setup, teardown),
