@@ -1426,12 +1426,15 @@ static int check_state(struct batch *b)
 			return -1;
 	}
 	/* A deleted rrset that an alias still points at would leave the alias dangling. */
-	if (!any_aliases(b->r))
-		return 0;
+	int aliases = -1; /* unknown until a deleted rrset asks */
 	for (size_t i = 0; i < b->n; i++) {
 		struct entry *e = &b->e[i];
 		if (e->cur_exists || !e->orig_exists)
 			continue;
+		if (aliases < 0)
+			aliases = any_aliases(b->r);
+		if (!aliases)
+			break;
 		bool exists, is_alias;
 		struct r53_alias next;
 		if (target_state(b, b->zone_id, e->name, e->type, &exists, &next, &is_alias) < 0)
