@@ -67,6 +67,9 @@ int r53_zone_head(struct r53 *r, const char *id, char name[R53_NAME_MAX], uint64
 		  struct r53_error *err);
 /* Marks a change INSYNC once every DNS worker serves it (sets ci->status). */
 void r53_change_mark_insync(struct r53 *r, struct r53_change_info *ci);
+/* Marks a change recorded INSYNC as PENDING after all: its publish failed (sets ci->status).
+ * r53_open makes it INSYNC again when it serves everything. */
+void r53_change_mark_pending(struct r53 *r, struct r53_change_info *ci);
 /* Inserts a change row (inside the caller's store transaction), status INSYNC or PENDING. */
 int r53_change_insert(struct r53 *r, const char *comment, const char *status,
 		      struct r53_change_info *ci, struct r53_error *err);

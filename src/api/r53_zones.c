@@ -355,6 +355,22 @@ void r53_change_mark_insync(struct r53 *r, struct r53_change_info *ci)
 		snprintf(ci->status, sizeof ci->status, "INSYNC");
 }
 
+void r53_change_mark_pending(struct r53 *r, struct r53_change_info *ci)
+{
+	snprintf(ci->status, sizeof ci->status, "PENDING");
+	sqlite3_stmt *st =
+		store_stmt(r->store, "UPDATE changes SET status = 'PENDING' WHERE id = ?");
+	int rc = SQLITE_ERROR;
+	if (st) {
+		sqlite3_bind_text(st, 1, ci->id, -1, SQLITE_STATIC); /* stepped and reset here */
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+	if (rc != SQLITE_DONE)
+		log_err("r53: change %s not marked PENDING: %s", ci->id,
+			sqlite3_errmsg(store_sqlite(r->store)));
+}
+
 /* ---- open / close ---- */
 
 static void strip_dot(char *dst, size_t n, const char *src)
