@@ -599,27 +599,45 @@ static int build_zone(struct r53 *r, const char *zone_id, const uint8_t *origin,
 }
 
 /* Publishes a whole new version of zone_id if it is the one served for its name. */
-static int publish_whole(struct r53 *r, const char *zone_id, struct r53_error *err)
+/* A whole new version of zone_id into *out, or NULL if another zone of its name is served. */
+static int build_whole(struct r53 *r, const char *zone_id, char name[R53_NAME_MAX],
+		       struct zone_version **out, struct r53_error *err)
 {
-	char name[R53_NAME_MAX], served[R53_ID_MAX];
+	char served[R53_ID_MAX];
 	uint8_t origin[DNS_NAME_MAXLEN];
+	*out = NULL;
 	if (zone_origin(r, zone_id, name, origin) < 0) {
 		r53_err(err, 404, "NoSuchHostedZone", "No hosted zone found with ID: %s", zone_id);
 		return -1;
 	}
 	if (served_zone_for(r, name, served) < 0 || strcmp(served, zone_id) != 0)
 		return 0; /* an older zone of the same name is the one served */
-	struct zone_version *v;
-	if (build_zone(r, zone_id, origin, &v) < 0) {
+	if (build_zone(r, zone_id, origin, out) < 0) {
 		r53_err(err, 500, "InternalFailure", "could not build zone %s", name);
 		return -1;
 	}
-	if (zone_db_publish(r->db, v, true) < 0) {
-		zone_version_free(v);
-		r53_err(err, 500, "InternalFailure", "out of memory publishing zone %s", name);
-		return -1;
-	}
 	return 0;
+}
+
+/* Publishes a version from build_whole (NULL: nothing to do); frees it if that fails. */
+static int publish_built(struct r53 *r, struct zone_version *v, const char *name,
+			 struct r53_error *err)
+{
+	if (!v || zone_db_publish(r->db, v, true) == 0)
+		return 0;
+	zone_version_free(v); /* built whole: it shares nothing with the served version */
+	r53_err(err, 500, "InternalFailure", "out of memory publishing zone %s", name);
+	return -1;
+}
+
+/* Publishes a whole new version of zone_id if it is the one served for its name. */
+static int publish_whole(struct r53 *r, const char *zone_id, struct r53_error *err)
+{
+	char name[R53_NAME_MAX];
+	struct zone_version *v;
+	if (build_whole(r, zone_id, name, &v, err) < 0)
+		return -1;
+	return publish_built(r, v, name, err);
 }
 
 int r53_publish_zone(struct r53 *r, const char *zone_id, struct r53_error *err)
@@ -1540,10 +1558,58 @@ static int work_add(struct work *w, const char *zone_id, const char *name, const
 }
 
 /*
- * Applies the committed rows of the work list to the served versions: per zone, one new
- * version built on the served one with only the listed RRsets replaced, then one sync for all.
+ * The next version of each zone a change touches, built while its write transaction is
+ * still open (the rows read there are the rows it commits: no read transaction of its own
+ * after the commit) and published only once the commit is durable. An incremental version
+ * stays an open zone_txn until then, since one built from the served version shares its
+ * nodes and could not be freed if the commit failed; a whole one is a zone_version.
  */
-static int publish_work(struct r53 *r, struct work *w, struct r53_error *err)
+struct staged {
+	char zone_id[R53_ID_MAX];
+	char name[R53_NAME_MAX];
+	struct zone_txn *txn;
+	struct zone_version *whole;
+};
+
+struct stage {
+	struct staged *v;
+	size_t n, cap;
+};
+
+static struct staged *stage_add(struct stage *st, const char *zone_id)
+{
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 4;
+		struct staged *v = realloc(st->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		st->v = v;
+		st->cap = cap;
+	}
+	struct staged *s = &st->v[st->n++];
+	copy_str(s->zone_id, sizeof(s->zone_id), zone_id);
+	s->name[0] = '\0';
+	s->txn = NULL;
+	s->whole = NULL;
+	return s;
+}
+
+static void stage_free(struct stage *st)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->v[i].txn)
+			zone_txn_abort(st->v[i].txn);
+		zone_version_free(st->v[i].whole);
+	}
+	free(st->v);
+	memset(st, 0, sizeof(*st));
+}
+
+/*
+ * Builds what the work list changes: per zone, a transaction on the served version with
+ * only the listed RRsets replaced (or the whole zone again when that fails).
+ */
+static int stage_work(struct r53 *r, struct work *w, struct stage *st, struct r53_error *err)
 {
 	/* Aliases that point at what changed change too, transitively (the list only grows). */
 	bool aliases = any_aliases(r);
@@ -1594,26 +1660,47 @@ static int publish_work(struct r53 *r, struct work *w, struct r53_error *err)
 			if (!whole && serve_rrset(r, txn, zid, w->v[k].name, w->v[k].type) < 0)
 				whole = true;
 		}
-		struct zone_version *v = NULL;
-		if (!whole && zone_txn_commit(txn, &v) == 0) {
-			txn = NULL;
-			if (zone_db_publish(r->db, v, false) < 0) {
-				zone_version_free(v);
-				whole = true;
-			}
-		}
-		if (txn)
-			zone_txn_abort(txn);
-		if (whole && !v) {
+		struct staged *s = stage_add(st, zid);
+		if (!s) {
+			if (txn)
+				zone_txn_abort(txn);
+			r53_err(err, 500, "InternalFailure", "out of memory");
+			ret = -1;
+		} else if (!whole) {
+			s->txn = txn;
+		} else {
+			if (txn)
+				zone_txn_abort(txn);
 			/* The incremental path failed: the rows are the truth, rebuild from them.
 			 */
 			log_warn("r53: rebuilding zone %s whole", name);
-			ret = publish_whole(r, zid, err);
-		} else if (whole) {
-			ret = publish_whole(r, zid, err);
+			ret = build_whole(r, zid, s->name, &s->whole, err);
 		}
 	}
 	free(done);
+	return ret;
+}
+
+/* Publishes what stage_work built (after the commit), then one sync for all of it. */
+static int publish_stage(struct r53 *r, struct stage *st, struct r53_error *err)
+{
+	int ret = 0;
+	for (size_t i = 0; i < st->n && ret == 0; i++) {
+		struct staged *s = &st->v[i];
+		if (s->whole) {
+			ret = publish_built(r, s->whole, s->name, err);
+			s->whole = NULL;
+			continue;
+		}
+		struct zone_version *v = NULL;
+		if (zone_txn_commit(s->txn, &v) != 0)
+			continue; /* stays open: stage_free aborts it */
+		s->txn = NULL;
+		if (zone_db_publish(r->db, v, false) < 0) {
+			zone_version_free(v);
+			ret = publish_whole(r, s->zone_id, err);
+		}
+	}
 	zone_db_sync(r->db);
 	return ret;
 }
@@ -1758,8 +1845,11 @@ static int change_rrsets_locked(struct r53 *r, const char *zone_id,
 			r53_err(err, 500, "InternalFailure", "could not count the record sets");
 		goto fail;
 	}
+	struct stage staged = {0};
+	int prc = stage_work(r, &w, &staged, err);
+	work_free(&w);
 	if (store_commit(r->store) != 0) {
-		work_free(&w);
+		stage_free(&staged);
 		store_rollback(r->store);
 		entries_free(&b);
 		r53_err(err, 500, "InternalFailure", "could not commit the change");
@@ -1768,12 +1858,9 @@ static int change_rrsets_locked(struct r53 *r, const char *zone_id,
 	entries_free(&b);
 
 	/* Durable: now served, and every worker answers from it before r->lock is let go. */
-	/* One read transaction for every lookup of the publish: otherwise each statement takes
-	   and drops SQLite's file locks (about 4,000 fcntl calls for a 1,000-record batch). */
-	(void)store_exec(r->store, "BEGIN");
-	int prc = publish_work(r, &w, err);
-	(void)store_exec(r->store, "COMMIT");
-	work_free(&w);
+	if (publish_stage(r, &staged, err) < 0)
+		prc = -1;
+	stage_free(&staged);
 	if (prc < 0) {
 		log_err("r53: change %s stored but not served: %s", ci->id,
 			err->message ? err->message : "");
