@@ -291,37 +291,43 @@ static int served_zone_for(struct r53 *r, const char *name, char out[R53_ID_MAX]
 {
 	/* Names are stored in the normalised form, but compare both spellings of the dot. The
 	   oldest zone wins; two created in one millisecond are told apart by insertion order
-	   (rowid), not by their random ids. The oldest is picked here, not by ORDER BY created,
-	   rowid LIMIT 1: that costs SQLite a sorter per call, a tenth of a one-record change.
-	   created compares as SQLite's BINARY collation does (the text has no NULs). */
+	   (rowid), not by their random ids. Each spelling is one lookup in zones_by_name and the
+	   oldest is picked here: "name=?1 OR name=?2 ORDER BY created, rowid LIMIT 1" made
+	   SQLite build an ephemeral table for the OR and a sorter, a tenth of a one-record
+	   change. created compares as SQLite's BINARY collation does (the text has no NULs). */
 	char alt[R53_NAME_MAX];
 	copy_str(alt, sizeof(alt), name);
 	size_t l = strlen(alt);
 	if (l > 1 && alt[l - 1] == '.')
 		alt[l - 1] = '\0';
-	sqlite3_stmt *st = store_stmt(r->store, "SELECT id, created, rowid FROM zones WHERE "
-						"name=?1 OR name=?2");
-	if (!st)
-		return -1;
-	bind_text(st, 1, name);
-	bind_text(st, 2, alt);
-	int rc;
 	bool found = false;
 	char created[64] = "";
 	int64_t rowid = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *c = (const char *)sqlite3_column_text(st, 1);
-		int64_t id = sqlite3_column_int64(st, 2);
-		int cmp = found ? strcmp(c ? c : "", created) : -1;
-		if (cmp < 0 || (cmp == 0 && id < rowid)) {
-			found = true;
-			copy_str(created, sizeof(created), c);
-			rowid = id;
-			copy_str(out, R53_ID_MAX, (const char *)sqlite3_column_text(st, 0));
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && strcmp(alt, name) == 0)
+			break;
+		sqlite3_stmt *st =
+			store_stmt(r->store, "SELECT id, created, rowid FROM zones WHERE name=?1");
+		if (!st)
+			return -1;
+		bind_text(st, 1, pass ? alt : name);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *c = (const char *)sqlite3_column_text(st, 1);
+			int64_t id = sqlite3_column_int64(st, 2);
+			int cmp = found ? strcmp(c ? c : "", created) : -1;
+			if (cmp < 0 || (cmp == 0 && id < rowid)) {
+				found = true;
+				copy_str(created, sizeof(created), c);
+				rowid = id;
+				copy_str(out, R53_ID_MAX, (const char *)sqlite3_column_text(st, 0));
+			}
 		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return -1;
 	}
-	sqlite3_reset(st);
-	return found && rc == SQLITE_DONE ? 0 : -1;
+	return found ? 0 : -1;
 }
 
 /*
