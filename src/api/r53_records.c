@@ -1827,17 +1827,22 @@ static int change_rrsets_locked(struct r53 *r, const char *zone_id,
 			goto fail;
 		}
 	}
-	sqlite3_stmt *st =
-		store_stmt(r->store, "UPDATE zones SET rrset_count=rrset_count+?1 WHERE id=?2");
-	if (!st) {
-		work_free(&w);
-		r53_err(err, 500, "InternalFailure", "could not count the record sets");
-		goto fail;
+	/* An unchanged count is not written: that would be one more page (a WAL frame) to
+	   commit for every UPSERT. */
+	int src = SQLITE_DONE;
+	if (delta != 0) {
+		sqlite3_stmt *st = store_stmt(
+			r->store, "UPDATE zones SET rrset_count=rrset_count+?1 WHERE id=?2");
+		if (!st) {
+			work_free(&w);
+			r53_err(err, 500, "InternalFailure", "could not count the record sets");
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, delta);
+		bind_text(st, 2, zone_id);
+		src = sqlite3_step(st);
+		sqlite3_reset(st);
 	}
-	sqlite3_bind_int64(st, 1, delta);
-	bind_text(st, 2, zone_id);
-	int src = sqlite3_step(st);
-	sqlite3_reset(st);
 	/*
 	 * The change is recorded INSYNC in the same commit, though it is served only below: no
 	 * one can read it in between, since GetChange waits for r->lock, held until then. A crash
