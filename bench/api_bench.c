@@ -56,6 +56,7 @@ struct opts {
 	const char *zone_id, *zone; /* zone: with the trailing dot */
 	const char *prefix;
 	int clients, batch;
+	long count; /* -n: batches per client, then stop (0: run for the time given) */
 	double seconds, warmup, rate; /* rate: batches/s over all clients, 0 = closed loop */
 	bool latency;
 };
@@ -536,7 +537,8 @@ static void *client_main(void *arg)
 	snprintf(path, sizeof(path), "/2013-04-01/hostedzone/%s/rrset/", o->zone_id);
 	double interval = o->rate > 0 ? (double)o->clients / o->rate : 0;
 	double next = t_begin - o->warmup + interval * c->idx / o->clients;
-	while (!atomic_load(&stop_flag)) {
+	long sent = 0;
+	while (!atomic_load(&stop_flag) && (o->count == 0 || sent++ < o->count)) {
 		if (interval > 0) {
 			double d = next - now_s();
 			if (d > 0) {
@@ -637,13 +639,14 @@ static void run(const struct opts *o)
 	for (int i = 0; i < o->clients; i++)
 		if (pthread_create(&cs[i].thread, NULL, client_main, &cs[i]) != 0)
 			die("pthread_create");
-	for (;;) {
+	for (; !o->count;) { /* with -n the clients stop by themselves */
 		double d = t_end - now_s();
-		if (d <= 0)
+		if (d <= 0) {
+			atomic_store(&stop_flag, 1);
 			break;
+		}
 		usleep(d > 0.05 ? 50000 : (useconds_t)(d * 1e6) + 1);
 	}
-	atomic_store(&stop_flag, 1);
 	struct samples api = {0}, vis = {0}, ins = {0};
 	uint64_t batches = 0, records = 0, errors = 0, not_insync = 0, dns_fail = 0, probes = 0;
 	for (int i = 0; i < o->clients; i++) {
@@ -776,6 +779,7 @@ static void usage(void)
 		"  -c  client threads, one connection each (default 1)\n"
 		"  -b  records per batch: 1 = one UPSERT; more = CREATE then DELETE (default 1)\n"
 		"  -l  measured seconds (default 5)    -w  warm-up seconds (default 1)\n"
+		"  -n  batches per client, then stop (default 0: -l decides; for profiles)\n"
 		"  -R  batches per second over all clients (default 0: as fast as answered)\n"
 		"  -L  after each change: time until DNS answers it, and GetChange (INSYNC)\n"
 		"  -p  label under the zone for the names changed (default \"load\")\n"
@@ -794,7 +798,7 @@ int main(int argc, char **argv)
 			 .region = "us-east-1"};
 	const char *api = NULL, *dns = NULL, *create = NULL;
 	int hosts = 0, c;
-	while ((c = getopt(argc, argv, "a:d:z:Z:c:b:l:w:R:Lp:r:C:H:h")) != -1) {
+	while ((c = getopt(argc, argv, "a:d:z:Z:c:b:n:l:w:R:Lp:r:C:H:h")) != -1) {
 		switch (c) {
 		case 'a':
 			api = optarg;
@@ -813,6 +817,9 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			o.batch = atoi(optarg);
+			break;
+		case 'n':
+			o.count = atol(optarg);
 			break;
 		case 'l':
 			o.seconds = atof(optarg);
@@ -858,7 +865,7 @@ int main(int argc, char **argv)
 		usage();
 	parse_addr(dns, &o.dns);
 	if (o.clients < 1 || o.clients > MAX_CLIENTS || o.batch < 1 || o.batch > MAX_BATCH ||
-	    o.seconds <= 0 || o.seconds > 3600 || o.warmup < 0 || o.rate < 0)
+	    o.seconds <= 0 || o.seconds > 3600 || o.warmup < 0 || o.rate < 0 || o.count < 0)
 		die("limits: 1 <= -c <= %d, 1 <= -b <= %d, 0 < -l <= 3600", MAX_CLIENTS, MAX_BATCH);
 	run(&o);
 	return 0;

@@ -61,8 +61,15 @@ void r53_now_iso(char out[32]);
 const char *r53_bare_id(const char *id);
 /* Reads a hosted zone row; NoSuchHostedZone (404) if absent. */
 int r53_zone_load(struct r53 *r, const char *id, struct r53_zone *z, struct r53_error *err);
+/* Only a hosted zone's name and record set count, as r53_zone_load gives them (a change's
+ * need, without decoding the rest of the row). */
+int r53_zone_head(struct r53 *r, const char *id, char name[R53_NAME_MAX], uint64_t *rrset_count,
+		  struct r53_error *err);
 /* Marks a change INSYNC once every DNS worker serves it (sets ci->status). */
 void r53_change_mark_insync(struct r53 *r, struct r53_change_info *ci);
+/* Marks a change recorded INSYNC as PENDING after all: its publish failed (sets ci->status).
+ * r53_open makes it INSYNC again when it serves everything. */
+void r53_change_mark_pending(struct r53 *r, struct r53_change_info *ci);
 /* Inserts a change row (inside the caller's store transaction), status INSYNC or PENDING. */
 int r53_change_insert(struct r53 *r, const char *comment, const char *status,
 		      struct r53_change_info *ci, struct r53_error *err);
@@ -79,6 +86,12 @@ int r53_unpublish_zone(struct r53 *r, const char *zone_id, const char *zone_name
 		       struct r53_error *err);
 /* Inserts the default SOA and NS rrsets of a new zone (inside the caller's transaction). */
 int r53_insert_default_rrsets(struct r53 *r, const struct r53_zone *z, struct r53_error *err);
+
+/* ---- r53_json.c ---- */
+/* The body of rs as the rrsets table stores it (malloc'd), or NULL when out of memory. */
+char *r53_rrset_to_json(const struct r53_rrset *rs);
+/* Fills rs from a body (rs owns its values then); -1 if it is not a JSON object or no memory. */
+int r53_rrset_from_json(const char *text, struct r53_rrset *rs);
 
 /* ---- r53_names.c ---- */
 /*

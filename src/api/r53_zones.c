@@ -288,6 +288,28 @@ int r53_zone_load(struct r53 *r, const char *id, struct r53_zone *z, struct r53_
 	return -1;
 }
 
+int r53_zone_head(struct r53 *r, const char *id, char name[R53_NAME_MAX], uint64_t *rrset_count,
+		  struct r53_error *err)
+{
+	id = r53_bare_id(id);
+	sqlite3_stmt *st = store_stmt(r->store, "SELECT name, rrset_count FROM zones WHERE id = ?");
+	if (!st)
+		return internal(r, err, "loading hosted zone");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC); /* stepped and reset right here */
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_text(name, R53_NAME_MAX, sqlite3_column_text(st, 0));
+		*rrset_count = (uint64_t)sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return internal(r, err, "loading hosted zone");
+	r53_err(err, 404, "NoSuchHostedZone", "No hosted zone found with ID: %s", id);
+	return -1;
+}
+
 int r53_change_insert(struct r53 *r, const char *comment, const char *status,
 		      struct r53_change_info *ci, struct r53_error *err)
 {
@@ -331,6 +353,22 @@ void r53_change_mark_insync(struct r53 *r, struct r53_change_info *ci)
 		log_err("r53: cannot restore synchronous=FULL: %s", sqlite3_errmsg(db));
 	if (rc == SQLITE_DONE)
 		snprintf(ci->status, sizeof ci->status, "INSYNC");
+}
+
+void r53_change_mark_pending(struct r53 *r, struct r53_change_info *ci)
+{
+	snprintf(ci->status, sizeof ci->status, "PENDING");
+	sqlite3_stmt *st =
+		store_stmt(r->store, "UPDATE changes SET status = 'PENDING' WHERE id = ?");
+	int rc = SQLITE_ERROR;
+	if (st) {
+		sqlite3_bind_text(st, 1, ci->id, -1, SQLITE_STATIC); /* stepped and reset here */
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+	if (rc != SQLITE_DONE)
+		log_err("r53: change %s not marked PENDING: %s", ci->id,
+			sqlite3_errmsg(store_sqlite(r->store)));
 }
 
 /* ---- open / close ---- */

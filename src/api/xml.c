@@ -305,6 +305,13 @@ const char *xml_text(const struct xml_node *n)
 	xmlNodePtr x = node(n);
 	if (x->_private != NULL)
 		return x->_private;
+	/* The usual leaf, one text node: its content is the element's, no copy to make. */
+	xmlNodePtr leaf = x->children;
+	if (leaf != NULL && leaf == x->last && leaf->type == XML_TEXT_NODE &&
+	    leaf->content != NULL) {
+		x->_private = leaf->content;
+		return (const char *)leaf->content;
+	}
 	struct xml_doc *d = NULL;
 	/* The owning xml_doc is found through the libxml2 document's _private. */
 	if (x->doc != NULL)

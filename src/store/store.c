@@ -210,14 +210,26 @@ int store_schema_version(struct store *s)
 	return s->version;
 }
 
+int store_exec(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = store_stmt(s, sql);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* The transaction statements come from the cache: sqlite3_exec would compile them each time,
+ * four times per change batch. */
 int store_begin(struct store *s)
 {
-	return sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+	return store_exec(s, "BEGIN IMMEDIATE");
 }
 
 int store_commit(struct store *s)
 {
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+	if (store_exec(s, "COMMIT") == 0)
 		return 0;
 	/* A failed COMMIT may leave the transaction open (SQLITE_BUSY) or already rolled back
 	 * (I/O error); either way the caller must see nothing applied. */
@@ -229,7 +241,7 @@ int store_commit(struct store *s)
 void store_rollback(struct store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		store_exec(s, "ROLLBACK");
 }
 
 sqlite3_stmt *store_stmt(struct store *s, const char *sql)

@@ -29,6 +29,12 @@ int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
+/*
+ * Runs one statement that takes no parameters from the cache below, its rows discarded; 0 or
+ * -1. Not for PRAGMAs that set something: SQLite applies those when it compiles them.
+ */
+int store_exec(struct store *s, const char *sql);
+
 /* A prepared statement for `sql`, cached per store, reset and cleared: bind, step, done. */
 sqlite3_stmt *store_stmt(struct store *s, const char *sql);
 sqlite3 *store_sqlite(struct store *s);

@@ -381,6 +381,41 @@ static void test_create_upsert_delete(void **state)
 	assert_string_equal(got.comment, "why");
 }
 
+/* A and AAAA values are served without the zone scanner: the same wire form as its reading. */
+static void test_address_values(void **state)
+{
+	static const struct {
+		const char *type, *value;
+	} cases[] = {
+		{"A", "0.0.0.0"},
+		{"A", "255.255.255.255"},
+		{"A", "10.0.0.1"},
+		{"AAAA", "::"},
+		{"AAAA", "::1"},
+		{"AAAA", "2001:DB8::A"},
+		{"AAAA", "::ffff:192.0.2.1"},
+		{"AAAA", "1:2:3:4:5:6:7:8"},
+		{"AAAA", "fe80:0:0:0:0:0:0:1"},
+		{"AAAA", "1:2:3:4:5:6:192.0.2.1"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "addr%zu.example.com.", i);
+		struct rrset_spec s = {name, cases[i].type, 300, {cases[i].value}};
+		ok(R53_CREATE, &s);
+		uint8_t rd[64];
+		char text[128];
+		int t = dns_type_from_text(cases[i].type);
+		int len = dns_rdata_from_text((uint16_t)t, cases[i].value, NULL, rd, sizeof rd,
+					      NULL, 0);
+		assert_true(len > 0);
+		assert_true(dns_rdata_to_text((uint16_t)t, rd, (size_t)len, text, sizeof text) >=
+			    0);
+		const char *want[] = {text};
+		expect_dns(name, cases[i].type, want, 1);
+	}
+}
+
 static void test_batch_errors(void **state)
 {
 	struct rrset_spec www = {"www.example.com", "A", 300, {"192.0.2.1"}};
@@ -940,6 +975,31 @@ static void test_aliases(void **state)
 	expect_dns("bucket.example.com.", "A", v5, 1);
 }
 
+/* The store's first alias, made in one batch with its target: followed and protected. */
+static void test_first_alias(void **state)
+{
+	struct rrset_spec t = {"t.example.com", "A", 300, {"192.0.2.5"}};
+	struct rrset_spec al = {"a.example.com", "A", 0, {0}, zone.id, "t.example.com"};
+	struct r53_change c[2] = {{.action = R53_CREATE}, {.action = R53_CREATE}};
+	fill(&c[0].rrset, &t);
+	fill(&c[1].rrset, &al);
+	struct r53_change_info ci;
+	assert_int_equal(r53_change_rrsets(eng, zone.id, c, 2, "", &ci, &err), 0);
+	r53_rrset_free(&c[0].rrset);
+	r53_rrset_free(&c[1].rrset);
+	static const char *const v1[] = {"192.0.2.5"}, *const v2[] = {"192.0.2.6"};
+	expect_dns("a.example.com.", "A", v1, 1);
+	struct rrset_spec t2 = {"t.example.com", "A", 300, {"192.0.2.6"}};
+	ok(R53_UPSERT, &t2);
+	expect_dns("a.example.com.", "A", v2, 1);
+	assert_int_equal(change1(R53_DELETE, &t2, NULL), -1);
+	assert_int_equal(err.status, 400);
+	assert_non_null(strstr(err.message, "is the target of an alias resource record set "
+					    "[name='a.example.com.', type='A']"));
+	r53_error_clear(&err);
+	expect_dns("t.example.com.", "A", v2, 1);
+}
+
 static void test_restart_and_test_answer(void **state)
 {
 	struct rrset_spec www = {"www.example.com", "A", 300, {"192.0.2.1"}};
@@ -993,6 +1053,33 @@ static void test_same_name_zones(void **state)
 	expect_dns("www.example.com.", "A", v2, 1);
 }
 
+/* Of same-name zones the oldest is served: by created, then by insertion order. */
+static void test_same_name_zones_oldest(void **state)
+{
+	struct r53_zone second, third;
+	create_zone("example.com", "ref-dup2", &second);
+	create_zone("example.com", "ref-dup3", &third);
+	const struct r53_zone *zs[] = {&zone, &second, &third};
+	static const char *const v[3][1] = {{"192.0.2.1"}, {"192.0.2.2"}, {"192.0.2.3"}};
+	for (int i = 0; i < 3; i++) {
+		struct rrset_spec a = {"www.example.com", "A", 300, {v[i][0]}};
+		assert_int_equal(change1(R53_CREATE, &a, zs[i]->id), 0);
+	}
+	expect_dns("www.example.com.", "A", v[0], 1);
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "UPDATE zones SET created='2000-01-01T00:00:00.000Z' WHERE id IN ('%s','%s')",
+		 second.id, third.id);
+	assert_int_equal(store_exec(eng->store, sql), 0);
+	restart(0);
+	expect_dns("www.example.com.", "A", v[1], 1); /* same created: the first inserted */
+	snprintf(sql, sizeof sql,
+		 "UPDATE zones SET created='1999-12-31T23:59:59.999Z' WHERE id='%s'", third.id);
+	assert_int_equal(store_exec(eng->store, sql), 0);
+	restart(0);
+	expect_dns("www.example.com.", "A", v[2], 1);
+}
+
 /* API threads come and go (one per connection): each reads through TestDNSAnswer as an RCU
  * reader while changes publish, and leaves the RCU registry when it exits. */
 static void *answer_thread(void *arg)
@@ -1036,13 +1123,16 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_default_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_upsert_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_address_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names_and_wildcards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pagination_5000, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_alias, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_and_test_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_name_zones, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_name_zones_oldest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_threads, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

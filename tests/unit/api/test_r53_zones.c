@@ -814,7 +814,20 @@ static void test_restart_republishes(void **state)
 	assert_int_equal(r53_get_change(eng, cid, &ci, &err), 0);
 	assert_string_equal(ci.status, "PENDING");
 	assert_string_equal(ci.comment, "by hand");
+	/* A change batch records itself INSYNC and, if its publish fails, marks it PENDING. */
+	struct r53_change_info failed;
+	assert_int_equal(store_begin(eng->store), 0);
+	assert_int_equal(r53_change_insert(eng, "not served", "INSYNC", &failed, &err), 0);
+	assert_int_equal(store_commit(eng->store), 0);
+	r53_change_mark_pending(eng, &failed);
+	assert_string_equal(failed.status, "PENDING");
+	char fid[R53_ID_MAX];
+	strcpy(fid, failed.id);
+	assert_int_equal(r53_get_change(eng, fid, &failed, &err), 0);
+	assert_string_equal(failed.status, "PENDING");
 	restart(0);
+	assert_int_equal(r53_get_change(eng, fid, &failed, &err), 0);
+	assert_string_equal(failed.status, "INSYNC");
 	assert_true(served("first.example"));
 	assert_true(served("second.example"));
 	assert_int_equal(r53_get_change(eng, cid, &ci, &err), 0);

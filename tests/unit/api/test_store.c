@@ -122,6 +122,31 @@ static void test_commit_durable_rollback_gone(void **state)
 	store_close(s);
 }
 
+/* store_exec runs cached statements: transaction control works again and again from them. */
+static void test_exec_cached(void **state)
+{
+	char err[256] = "";
+	struct store *s;
+	assert_int_equal(store_open(sub("x"), r53_migrations, r53_nmigrations, &s, err, sizeof err),
+			 0);
+	assert_int_equal(store_exec(s, "CREATE TABLE t(x)"), 0);
+	assert_int_equal(store_exec(s, "INSERT INTO nosuch VALUES(1)"), -1);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(store_begin(s), 0);
+		assert_int_equal(store_begin(s), -1); /* no nesting */
+		assert_int_equal(store_exec(s, "INSERT INTO t VALUES(1)"), 0);
+		if (i == 1)
+			store_rollback(s);
+		else
+			assert_int_equal(store_commit(s), 0);
+		assert_true(sqlite3_get_autocommit(store_sqlite(s)));
+	}
+	assert_int_equal(store_commit(s), -1); /* none open */
+	assert_int_equal(count_rows(s, "SELECT COUNT(*) FROM t"), 2);
+	assert_int_equal(store_exec(s, "SELECT x FROM t"), 0);
+	store_close(s);
+}
+
 static void test_commit_failure_rolls_back(void **state)
 {
 	char err[256] = "";
@@ -249,6 +274,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_creates_dir_and_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_durable_rollback_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_failure_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stmt_cache_by_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),

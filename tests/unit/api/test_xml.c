@@ -128,7 +128,8 @@ static void test_text_entities(void **state)
 	char err[256] = "";
 	struct xml_doc *d = parse("<a><b>x &amp; &lt;y&gt; &quot;&apos; &#65;&#x42;&#xe9;</b>"
 				  "<c><![CDATA[<z>&amp;]]></c><d/><e>caf\xc3\xa9 \xe2\x82\xac</e>"
-				  "<f>  spaced  </f><g>one<h>two</h>three</g></a>",
+				  "<f>  spaced  </f><g>one<h>two</h>three</g>"
+				  "<i>a<!-- c -->b</i><j>x<![CDATA[y]]>z</j></a>",
 				  err);
 	assert_non_null(d);
 	const struct xml_node *a = xml_root(d);
@@ -139,6 +140,9 @@ static void test_text_entities(void **state)
 	/* Values keep their spaces: TXT data is what the client wrote. */
 	assert_string_equal(xml_child_text(a, "f"), "  spaced  ");
 	assert_string_equal(xml_child_text(a, "g"), "onetwothree");
+	/* Text split into several nodes reads whole, as a single text node does. */
+	assert_string_equal(xml_child_text(a, "i"), "ab");
+	assert_string_equal(xml_child_text(a, "j"), "xyz");
 	xml_free(d);
 }
 
