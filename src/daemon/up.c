@@ -519,8 +519,7 @@ static void print_banner(const struct up *u, const char *url, const struct serve
 }
 
 /* The sandbox's settings: the reference plan, the hosted name servers, then the file's lines. */
-static int sandbox_settings(const struct up *u, const char *const ns[R53_NS_COUNT],
-			    struct sandbox_config *sc)
+static int sandbox_settings(const struct up *u, const char *const *ns, struct sandbox_config *sc)
 {
 	char err[512];
 	sandbox_config_default(sc, ns);
@@ -534,7 +533,9 @@ static int sandbox_settings(const struct up *u, const char *const ns[R53_NS_COUN
 	if (u->cfg.sandbox_port)
 		sc->port = (uint16_t)u->cfg.sandbox_port;
 	if (sandbox_config_check(sc, err, sizeof(err)) != 0) {
-		log_err("sandbox: %s", err);
+		log_err("sandbox: %s (docs/configuration.md, \"The sandbox internet\"; "
+			"--no-sandbox leaves it out)",
+			err);
 		return -1;
 	}
 	return 0;
@@ -618,6 +619,7 @@ int cmd_up(int argc, char **argv)
 	struct http_server *http = NULL;
 	struct sandbox_config *sc = NULL;
 	struct sandbox *sb = NULL;
+	struct zone_db *sbhosts = NULL; /* --no-sandbox: where the sandbox's host zones go */
 	struct domains *domains = NULL;
 	struct domains_http *dapi = NULL;
 	struct front front = {0};
@@ -672,16 +674,20 @@ int cmd_up(int argc, char **argv)
 	for (size_t i = 0; i < R53_NS_COUNT; i++)
 		ns[i] = (u.cfg.set & CONFIG_SET_NAME_SERVERS) ? u.cfg.name_servers[i]
 							      : DEFAULT_NAME_SERVERS[i];
-	/* The hierarchy is built even with --no-sandbox: the registries live in its TLD zones. */
-	if (!(sc = malloc(sizeof(*sc)))) {
+	/*
+	 * The hierarchy is built even with --no-sandbox, since the registries live in its TLD
+	 * zones; then nothing of it is served, its name servers may be any names (the sandbox
+	 * keeps its own), and the zones of their host names go to a zone set nobody serves.
+	 */
+	if (!(sc = malloc(sizeof(*sc))) || (!u.cfg.sandbox && !(sbhosts = zone_db_new()))) {
 		log_err("out of memory");
 		goto out;
 	}
-	if (sandbox_settings(&u, ns, sc) != 0) {
+	if (sandbox_settings(&u, u.cfg.sandbox ? ns : NULL, sc) != 0) {
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (sandbox_new(sc, db, &sb, err, sizeof(err)) != 0) {
+	if (sandbox_new(sc, u.cfg.sandbox ? db : sbhosts, &sb, err, sizeof(err)) != 0) {
 		log_err("sandbox: %s", err);
 		goto out;
 	}
@@ -808,6 +814,8 @@ out:
 	if (engine)
 		r53_close(engine);
 	sandbox_free(sb);
+	if (sbhosts)
+		zone_db_free(sbhosts);
 	free(sc);
 	if (db)
 		zone_db_free(db);

@@ -304,3 +304,14 @@ def test_bad_sandbox_line_names_file_and_line(api, tmp_path):
                        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert p.returncode == 2, (p.returncode, p.stderr)
     assert "%s:2" % conf in p.stderr, p.stderr
+
+
+def test_name_servers_outside_the_sandbox_need_no_sandbox(api, tmp_path):
+    # (`api` only so that this skips, with the others, while signpost up is not built)
+    ns = "ns1.signpost.example,ns2.signpost.example,ns3.signpost.example,ns4.signpost.example"
+    p = subprocess.run([str(r53util.servers.signpost_bin()), "up", "--data", str(tmp_path / "d"),
+                        "--name-servers", ns, "--api", "127.0.0.1:0", "--dns", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert "ns1.signpost.example. of the hosted name servers is not below a TLD" in p.stderr
+    assert "--no-sandbox" in p.stderr, p.stderr
