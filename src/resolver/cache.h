@@ -69,10 +69,12 @@ const struct rrset *cache_get_rrset(struct cache *c, uint64_t now, const uint8_t
 __attribute__((warn_unused_result)) int
 cache_put_negative(struct cache *c, uint64_t now, const uint8_t *name, uint16_t type,
 		   uint16_t rclass, uint8_t rcode, const struct rrset *soa, uint64_t expire);
-/* The live negative entry for (name, type) or for the whole name; NULL if none. */
-const struct rrset *cache_get_negative(struct cache *c, uint64_t now, const uint8_t *name,
-				       uint16_t type, uint16_t rclass, uint8_t *rcode,
-				       bool *has_soa);
+/*
+ * Is there a live negative entry for (name, type) or for the whole name? Then *rcode is its
+ * rcode and *soa its SOA (NULL when it had none).
+ */
+bool cache_get_negative(struct cache *c, uint64_t now, const uint8_t *name, uint16_t type,
+			uint16_t rclass, uint8_t *rcode, const struct rrset **soa);
 
 /*
  * A failed resolution of (name, type): cached for min_ttl the first time, then twice the
