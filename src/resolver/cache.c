@@ -41,7 +41,7 @@ uint32_t rrset_ttl_left(const struct rrset *rs, uint64_t now)
 /* --- a hash table whose entries are also on an LRU list, shared by both caches --- */
 
 struct lru_node {
-	struct lru_node *hnext;      /* bucket chain */
+	struct lru_node *hnext;       /* bucket chain */
 	struct lru_node *prev, *next; /* LRU list: head is the most recent */
 	uint64_t hash;
 	size_t bytes;
@@ -243,8 +243,7 @@ int cache_put_rrset(struct cache *c, uint64_t now, const struct rrset *rs)
 	struct rrset *copy = rrset_dup(rs);
 	if (!copy)
 		return -ENOMEM;
-	return put(c, rs->owner, rs->type, rs->rclass, CACHE_RRSET, copy, rs->expire) ? 0
-										      : -ENOMEM;
+	return put(c, rs->owner, rs->type, rs->rclass, CACHE_RRSET, copy, rs->expire) ? 0 : -ENOMEM;
 }
 
 /* A live entry, moved to the hot end; expired ones are removed on sight. */
@@ -329,8 +328,8 @@ void cache_flush(struct cache *c, const uint8_t *name, bool subtree)
 	while (n != &c->lru.head) {
 		struct lru_node *next = n->next;
 		struct centry *e = (struct centry *)n;
-		if (!name || (subtree ? dns_name_is_sub(e->name, name)
-				      : dns_name_equal(e->name, name)))
+		if (!name ||
+		    (subtree ? dns_name_is_sub(e->name, name) : dns_name_equal(e->name, name)))
 			entry_free(c, e);
 		n = next;
 	}
@@ -348,7 +347,7 @@ void cache_stats(const struct cache *c, uint64_t *bytes, uint64_t *entries, uint
 struct ientry {
 	struct lru_node node;
 	struct resolver_addr addr;
-	bool known; /* an RTT was measured */
+	bool known;                 /* an RTT was measured */
 	uint32_t srtt, rttvar, rto; /* ms */
 	unsigned timeouts;          /* in a row */
 	uint64_t down_until;

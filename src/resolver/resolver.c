@@ -105,7 +105,7 @@ struct resolver {
 	struct resolver_config cfg;
 	struct cache *cache;
 	struct infra *infra;
-	struct rrset *hint_ns;   /* the root NS RRset of the hints */
+	struct rrset *hint_ns;    /* the root NS RRset of the hints */
 	struct rrset **hint_addr; /* their A/AAAA RRsets */
 	unsigned nhint_addr;
 	struct rq rqs, dead; /* list sentinels */
@@ -114,6 +114,7 @@ struct resolver {
 	struct rq *prime_waiters;
 	struct txn txns;
 	struct txn *buckets[TXN_BUCKETS];
+	struct txn *dead_txns;
 	uint64_t next_handle;
 	unsigned outage_streak;
 	struct resolver_action *acts;
@@ -153,6 +154,8 @@ void resolver_config_default(struct resolver_config *c)
 
 static void reclaim(struct resolver *r)
 {
+	if (r->head == 0)
+		return;
 	for (size_t i = 0; i < r->head; i++)
 		free((void *)r->acts[i].msg);
 	memmove(r->acts, r->acts + r->head, (r->nacts - r->head) * sizeof(*r->acts));
@@ -373,8 +376,9 @@ static void txn_close(struct resolver *r, struct txn *t)
 	t->next->prev = t->prev;
 	struct resolver_action a = {.kind = RESOLVER_ACT_CLOSE, .handle = t->handle};
 	emit(r, &a);
-	free(t->waiters);
-	free(t);
+	/* Freed at the end of the event: the caller may still read it. */
+	t->hnext = r->dead_txns;
+	r->dead_txns = t;
 }
 
 /*
@@ -480,8 +484,8 @@ static void rq_free(struct rq *q)
 }
 
 static void answer_client(struct resolver *r, uint64_t now, const struct client *c, uint8_t rcode,
-			  const struct rrset *const *chain, unsigned nchain, const struct rrset *soa,
-			  uint16_t qtype, uint16_t qclass)
+			  const struct rrset *const *chain, unsigned nchain,
+			  const struct rrset *soa, uint16_t qtype, uint16_t qclass)
 {
 	size_t limit = c->tcp ? DNS_MSG_MAX : c->edns ? c->udp_size : DNS_UDP_MIN;
 	if (!c->tcp && limit > r->cfg.edns_udp_size)
@@ -622,7 +626,7 @@ static void fail(struct resolver *r, uint64_t now, struct rq *q, bool limit)
 		r->st.limit_hits++;
 	/* RFC 9520: the failure is remembered, so a dead zone costs one resolution per TTL. */
 	(void)!cache_put_failure(r->cache, now, q->qname, q->qtype, q->qclass,
-					 r->cfg.failure_ttl_min, r->cfg.failure_ttl_max);
+				 r->cfg.failure_ttl_min, r->cfg.failure_ttl_max);
 	finish(r, now, q, DNS_RC_SERVFAIL);
 }
 
@@ -846,16 +850,15 @@ static bool eligible(struct resolver *r, uint64_t now, const struct rq *q, const
  * Picks an address at random among those whose RTO is within RTT_BAND of the best (spec
  * 10.2), preferring addresses not yet tried in this zone cut and servers not marked down.
  */
-static bool pick_server(struct resolver *r, uint64_t now, struct rq *q, unsigned *si,
-			unsigned *ai)
+static bool pick_server(struct resolver *r, uint64_t now, struct rq *q, unsigned *si, unsigned *ai)
 {
 	for (int pass = 0; pass < 4; pass++) {
 		uint32_t best = UINT32_MAX;
 		for (unsigned i = 0; i < q->cut.nservers; i++)
 			for (unsigned a = 0; a < q->cut.servers[i].naddr; a++)
 				if (eligible(r, now, q, &q->cut.servers[i], a, pass)) {
-					uint32_t rto =
-						infra_rto(r->infra, now, &q->cut.servers[i].addr[a]);
+					uint32_t rto = infra_rto(r->infra, now,
+								 &q->cut.servers[i].addr[a]);
 					if (rto < best)
 						best = rto;
 				}
@@ -1097,7 +1100,8 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 		}
 		if (o->nchain == MAX_CHAIN || hops == r->cfg.max_cname_per_message) {
 			free(rs);
-			restart_at_end = true; /* spec 11.7: the rest is fetched anew, and counted */
+			restart_at_end =
+				true; /* spec 11.7: the rest is fetched anew, and counted */
 			break;
 		}
 		o->chain[o->nchain++] = rs;
@@ -1162,7 +1166,8 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 				continue;
 			/* spec 2.3: strictly below the zone asked, at or above the name. */
 			if (dns_name_equal(rr->owner, t->zone) ||
-			    !dns_name_is_sub(rr->owner, t->zone) || !dns_name_is_sub(name, rr->owner))
+			    !dns_name_is_sub(rr->owner, t->zone) ||
+			    !dns_name_is_sub(name, rr->owner))
 				continue;
 			struct rrset *ns =
 				collect(r, now, m, WIRE_AUTHORITY, rr->owner, DNS_T_NS, t->qclass,
@@ -1316,6 +1321,12 @@ static void resend(struct resolver *r, uint64_t now, struct txn *t, bool tcp)
 
 static void free_dead(struct resolver *r)
 {
+	while (r->dead_txns) {
+		struct txn *t = r->dead_txns;
+		r->dead_txns = t->hnext;
+		free(t->waiters);
+		free(t);
+	}
 	while (r->dead.next != &r->dead) {
 		struct rq *q = r->dead.next;
 		q->prev->next = q->next;
@@ -1736,6 +1747,7 @@ void resolver_free(struct resolver *r)
 	free_dead(r);
 	while (r->txns.next != &r->txns)
 		txn_close(r, r->txns.next);
+	free_dead(r);
 	r->head = r->nacts;
 	reclaim(r);
 	free(r->acts);
@@ -1756,8 +1768,8 @@ void resolver_flush(struct resolver *r, const uint8_t *name, bool subtree)
 		infra_flush(r->infra);
 }
 
-bool resolver_cache_peek(const struct resolver *r, uint64_t now, const uint8_t *name,
-			 uint16_t type, struct resolver_cache_info *info)
+bool resolver_cache_peek(const struct resolver *r, uint64_t now, const uint8_t *name, uint16_t type,
+			 struct resolver_cache_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	struct cache *c = r->cache;

@@ -106,8 +106,9 @@ int wire_parse_response(const uint8_t *msg, size_t len, struct wire_msg *m)
 			break;
 		}
 		pos = rd_off + rdlen;
-		enum wire_section sec = i < an ? WIRE_ANSWER : i < an + ns ? WIRE_AUTHORITY
-									: WIRE_ADDITIONAL;
+		enum wire_section sec = i < an        ? WIRE_ANSWER
+					: i < an + ns ? WIRE_AUTHORITY
+						      : WIRE_ADDITIONAL;
 		if (type == DNS_T_OPT) {
 			if (sec != WIRE_ADDITIONAL || m->edns || ol != 1) {
 				ol = -1;
@@ -162,8 +163,8 @@ static void write_opt(struct wcur *w, uint16_t udp_size, uint16_t rcode)
 	wcur_u16(w, 0);
 }
 
-size_t wire_write_query(uint8_t *out, size_t cap, uint16_t id, const uint8_t *qname,
-			uint16_t qtype, uint16_t qclass, bool edns, uint16_t udp_size)
+size_t wire_write_query(uint8_t *out, size_t cap, uint16_t id, const uint8_t *qname, uint16_t qtype,
+			uint16_t qclass, bool edns, uint16_t udp_size)
 {
 	struct wcur w;
 	wcur_init(&w, out, cap);

@@ -57,8 +57,8 @@ void wire_msg_free(struct wire_msg *m);
  * An iterative query: RD=0 (spec 2.2), one question, an OPT advertising udp_size when
  * edns (spec 9.1). Returns the length, 0 if it does not fit.
  */
-size_t wire_write_query(uint8_t *out, size_t cap, uint16_t id, const uint8_t *qname,
-			uint16_t qtype, uint16_t qclass, bool edns, uint16_t udp_size);
+size_t wire_write_query(uint8_t *out, size_t cap, uint16_t id, const uint8_t *qname, uint16_t qtype,
+			uint16_t qclass, bool edns, uint16_t udp_size);
 
 /* A client's answer: the header, its own question, and the sections. */
 struct wire_answer {
