@@ -317,9 +317,12 @@ int cache_put_failure(struct cache *c, uint64_t now, const uint8_t *name, uint16
 }
 
 bool cache_get_failure(struct cache *c, uint64_t now, const uint8_t *name, uint16_t type,
-		       uint16_t rclass)
+		       uint16_t rclass, uint32_t *ttl_left)
 {
-	return get_live(c, now, name, type, rclass, CACHE_FAILURE) != NULL;
+	struct centry *e = get_live(c, now, name, type, rclass, CACHE_FAILURE);
+	if (e && ttl_left)
+		*ttl_left = (uint32_t)((e->expire - now + 999) / 1000);
+	return e != NULL;
 }
 
 void cache_flush(struct cache *c, const uint8_t *name, bool subtree)

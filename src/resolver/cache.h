@@ -84,8 +84,9 @@ __attribute__((warn_unused_result)) int cache_put_failure(struct cache *c, uint6
 							  const uint8_t *name, uint16_t type,
 							  uint16_t rclass, uint32_t min_ttl,
 							  uint32_t max_ttl);
+/* Is a failure of (name, type) cached? Then *ttl_left (may be NULL) is its remaining time (s). */
 bool cache_get_failure(struct cache *c, uint64_t now, const uint8_t *name, uint16_t type,
-		       uint16_t rclass);
+		       uint16_t rclass, uint32_t *ttl_left);
 
 /* Removes name's entries (and those below it when subtree); everything when name is NULL. */
 void cache_flush(struct cache *c, const uint8_t *name, bool subtree);

@@ -674,7 +674,7 @@ enum lookup { LOOKUP_MISS, LOOKUP_DONE };
 static enum lookup lookup_cache(struct resolver *r, uint64_t now, struct rq *q)
 {
 	for (;;) {
-		if (cache_get_failure(r->cache, now, q->qname, q->qtype, q->qclass)) {
+		if (cache_get_failure(r->cache, now, q->qname, q->qtype, q->qclass, NULL)) {
 			finish(r, now, q, DNS_RC_SERVFAIL);
 			return LOOKUP_DONE;
 		}
@@ -804,7 +804,7 @@ static enum cut_result find_cut(struct resolver *r, uint64_t now, struct rq *q)
 			break;
 	}
 	if (q->no_prime || q->primed ||
-	    cache_get_failure(r->cache, now, (const uint8_t *)"", DNS_T_NS, DNS_CLASS_IN))
+	    cache_get_failure(r->cache, now, (const uint8_t *)"", DNS_T_NS, DNS_CLASS_IN, NULL))
 		return cut_from_hints(r, now, &q->cut) ? CUT_OK : CUT_FAIL;
 	if (!r->prime) {
 		struct rq *p = rq_new(r, now, (const uint8_t *)"", DNS_T_NS, DNS_CLASS_IN);
@@ -1142,6 +1142,11 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 	}
 	/* Negative answers for the chain's end, which is in bailiwick (spec 4.3, 5.1). */
 	o->soa = find_soa(r, now, m, t->zone, name, t->qclass);
+	if (o->soa) {
+		/* RFC 2308 §3: the SOA of a negative answer is served with the negative TTL. */
+		o->soa->ttl = negative_ttl(r, o->soa);
+		o->soa->expire = now + o->soa->ttl * 1000ull;
+	}
 	if (m->rcode == DNS_RC_NXDOMAIN) {
 		if (!aa && !o->soa) {
 			o->kind = OUT_LAME;
@@ -1150,7 +1155,7 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 		o->kind = OUT_NEGATIVE;
 		o->rcode = DNS_RC_NXDOMAIN;
 		if (o->soa && aa) {
-			uint32_t ttl = negative_ttl(r, o->soa);
+			uint32_t ttl = o->soa->ttl;
 			if (ttl) /* spec 5.3: never cached without a SOA */
 				(void)!cache_put_negative(r->cache, now, name, 0, t->qclass,
 							  DNS_RC_NXDOMAIN, o->soa,
@@ -1215,7 +1220,7 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 	o->kind = OUT_NEGATIVE;
 	o->rcode = DNS_RC_NOERROR;
 	if (o->soa && aa) {
-		uint32_t ttl = negative_ttl(r, o->soa);
+		uint32_t ttl = o->soa->ttl;
 		if (ttl)
 			(void)!cache_put_negative(r->cache, now, name, t->qtype, t->qclass,
 						  DNS_RC_NOERROR, o->soa, now + ttl * 1000ull);
@@ -1252,6 +1257,12 @@ static void apply(struct resolver *r, uint64_t now, struct rq *q, const struct t
 	}
 	rq_detach_all(q); /* a useful reply: the other servers are no longer needed */
 	for (unsigned i = 0; i < o->nchain; i++) {
+		/* Every CNAME counts against the chain limit, in one response or not (4.2). */
+		if (o->chain[i]->type == DNS_T_CNAME && q->qtype != DNS_T_CNAME &&
+		    o->kind != OUT_CNAME && ++q->restarts > r->cfg.max_restarts) {
+			fail(r, now, q, true);
+			return;
+		}
 		if (!chain_add(q, o->chain[i])) {
 			fail(r, now, q, true);
 			return;
@@ -1785,7 +1796,7 @@ bool resolver_cache_peek(const struct resolver *r, uint64_t now, const uint8_t *
 		info->negative = true;
 		return true;
 	}
-	if (cache_get_failure(c, now, name, type, DNS_CLASS_IN)) {
+	if (cache_get_failure(c, now, name, type, DNS_CLASS_IN, &info->ttl)) {
 		info->failure = true;
 		return true;
 	}

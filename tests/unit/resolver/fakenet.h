@@ -33,6 +33,7 @@ enum mode {
 	M_SPOOF,   /* before the real answer, forged ones (wrong ID, address, question) */
 	M_GARBAGE, /* a reply that is not DNS at all, with the right ID */
 	M_SLOW,    /* answers after 1500 ms */
+	M_BADLEN,  /* an extra A record whose rdata is 5 octets long */
 };
 
 struct rule {
@@ -43,6 +44,7 @@ struct rule {
 	uint8_t rcode;
 	const char *an, *ns, *ar; /* records "owner ttl TYPE rdata", separated by '|' */
 	enum mode mode;
+	const char *poison; /* answer section of forged (M_SPOOF) or truncated (M_TC) replies */
 	unsigned hits;
 };
 
@@ -53,7 +55,7 @@ struct rule {
 #define EX_SOA                                                                                     \
 	"example.com. 900 SOA ns-1.sbxdns-01.com. hostmaster.sbxdns-01.com. 1 7200 900 1209600 "   \
 	"300"
-#define ROOTS  "127.0.0.2 127.0.0.12"
+#define ROOTS  "127.0.0.2 127.0.0.12 127.0.0.22"
 #define GTLD   "127.0.0.3 127.0.0.13"
 #define HOSTED "127.0.0.4 127.0.0.5"
 
@@ -93,6 +95,7 @@ struct sent {
 	char qname[256];
 	uint16_t qtype;
 	bool tcp, edns;
+	uint16_t id, udp_size;
 };
 
 struct delivery {
@@ -127,6 +130,7 @@ struct net {
 	unsigned closes;
 	uint64_t next_token;
 	unsigned latency_ms;
+	bool outage; /* every upstream query is lost */
 };
 
 static inline void fake_random(void *ctx, void *buf, size_t len)
@@ -269,7 +273,7 @@ static inline uint16_t put_records(struct wcur *w, struct dns_compr *cp, const c
 	uint16_t count = 0;
 	if (!list)
 		return 0;
-	char buf[1024];
+	char buf[8192];
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (char *save, *rec = strtok_r(buf, "|", &save); rec; rec = strtok_r(NULL, "|", &save)) {
 		char owner[256], type[16];
@@ -315,9 +319,10 @@ static inline size_t build_reply(const struct rule *ru, const uint8_t *q, size_t
 		opt = false;
 		empty = true;
 	}
+	const char *an_text = ru->an;
 	if (ru->mode == M_TC && !tcp) {
 		flags |= DNS_F_TC;
-		empty = true;
+		an_text = ru->poison; /* whatever it says must not be used (spec 9.3) */
 	}
 	wcur_u16(&w, m.id);
 	wcur_u16(&w, flags);
@@ -332,7 +337,13 @@ static inline size_t build_reply(const struct rule *ru, const uint8_t *q, size_t
 	wcur_u16(&w, m.qclass);
 	uint16_t an = 0, ns = 0, ar = 0;
 	if (!empty) {
-		an = put_records(&w, &cp, ru->an);
+		an = put_records(&w, &cp, an_text);
+		if (ru->mode == M_BADLEN) {
+			static const uint8_t bad[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 1,
+						      0,    0,  5, 1, 2, 3, 4, 5};
+			wcur_bytes(&w, bad, sizeof(bad));
+			an++;
+		}
 		ns = put_records(&w, &cp, ru->ns);
 		ar = put_records(&w, &cp, ru->ar);
 	}
@@ -364,10 +375,13 @@ static inline void deliver_later(struct net *n, uint64_t at, uint64_t handle,
 }
 
 /* A forged copy of a reply: same bytes, poisoned by the caller's choice of field. */
-static inline void spoof(struct net *n, const struct resolver_action *a, const uint8_t *real,
-			 size_t len)
+static inline void spoof(struct net *n, const struct resolver_action *a, const struct rule *ru)
 {
-	uint8_t fake[4096];
+	uint8_t fake[4096], real[4096];
+	struct rule forged = *ru;
+	forged.an = ru->poison;
+	forged.mode = M_NORMAL;
+	size_t len = build_reply(&forged, a->msg, a->len, true, false, real, sizeof(real));
 	/* 1. wrong ID */
 	memcpy(fake, real, len);
 	put_u16(fake, (uint16_t)(get_u16(real) ^ 0x5a5a));
@@ -380,6 +394,11 @@ static inline void spoof(struct net *n, const struct resolver_action *a, const u
 	other = a->addr;
 	other.port++;
 	deliver_later(n, n->now + 1, a->handle, &other, real, len);
+	/* 4. right ID, address and port, another question (type) */
+	memcpy(fake, real, len);
+	size_t qend = DNS_HEADER_SIZE + dns_name_len(real + DNS_HEADER_SIZE);
+	put_u16(fake + qend, DNS_T_AAAA);
+	deliver_later(n, n->now + 1, a->handle, &a->addr, fake, len);
 }
 
 static inline void on_send(struct net *n, const struct resolver_action *a)
@@ -397,7 +416,9 @@ static inline void on_send(struct net *n, const struct resolver_action *a)
 	s->qtype = m.qtype;
 	s->tcp = a->kind == RESOLVER_ACT_SEND_TCP;
 	s->edns = edns;
-	struct rule *ru = find_rule(n, ip, m.qname, m.qtype);
+	s->id = m.id;
+	s->udp_size = edns ? get_u16(a->msg + a->len - 11 + 3) : 0;
+	struct rule *ru = n->outage ? NULL : find_rule(n, ip, m.qname, m.qtype);
 	if (!ru || ru->mode == M_DROP) {
 		if (ru)
 			ru->hits++;
@@ -407,7 +428,7 @@ static inline void on_send(struct net *n, const struct resolver_action *a)
 	uint8_t out[4096];
 	size_t len = build_reply(ru, a->msg, a->len, edns, s->tcp, out, sizeof(out));
 	if (ru->mode == M_SPOOF)
-		spoof(n, a, out, len);
+		spoof(n, a, ru);
 	if (ru->mode == M_GARBAGE) {
 		memset(out + 2, 0xff, len - 2);
 		len = len > 40 ? 40 : len;
@@ -439,11 +460,27 @@ static inline void drain(struct net *n)
 	}
 }
 
-/* Runs the world until `until` (fake ms): deliveries and timers in time order. */
-static inline void run_until(struct net *n, uint64_t until)
+/* Finds the answer for token, or NULL. */
+static inline const uint8_t *answer_for(struct net *n, uint64_t token, size_t *len)
 {
+	for (size_t i = 0; i < n->nans; i++) {
+		if (n->ans[i].token == token) {
+			*len = n->ans[i].len;
+			return n->ans[i].msg;
+		}
+	}
+	return NULL;
+}
+
+/* Runs the world until `until` (fake ms): deliveries and timers in time order. */
+/* Runs the world until `until` (or until the answer for `stop` arrives, when not 0). */
+static inline void run_to(struct net *n, uint64_t until, uint64_t stop)
+{
+	size_t len;
 	drain(n);
 	for (;;) {
+		if (stop && answer_for(n, stop, &len))
+			return;
 		uint64_t next = resolver_next_timer(n->r);
 		size_t di = SIZE_MAX;
 		for (size_t i = 0; i < n->ndl; i++)
@@ -470,16 +507,9 @@ static inline void run_until(struct net *n, uint64_t until)
 		n->now = until;
 }
 
-/* Finds the answer for token, or NULL. */
-static inline const uint8_t *answer_for(struct net *n, uint64_t token, size_t *len)
+static inline void run_until(struct net *n, uint64_t until)
 {
-	for (size_t i = 0; i < n->nans; i++) {
-		if (n->ans[i].token == token) {
-			*len = n->ans[i].len;
-			return n->ans[i].msg;
-		}
-	}
-	return NULL;
+	run_to(n, until, 0);
 }
 
 /* A client query with the given flags and EDNS; returns its token. */
@@ -524,12 +554,7 @@ static inline struct reply resolve_flags(struct net *n, const char *name, uint16
 	uint64_t tok = ask_raw(n, name, type, flags, true, false, 0x1234);
 	size_t len;
 	uint64_t limit = n->now + 30000;
-	while (!answer_for(n, tok, &len) && n->now < limit) {
-		uint64_t before = n->now;
-		run_until(n, n->now + 100);
-		if (n->now == before)
-			break;
-	}
+	run_to(n, limit, tok);
 	struct reply r = {.ok = false};
 	const uint8_t *msg = answer_for(n, tok, &len);
 	if (!msg)
@@ -601,3 +626,26 @@ static inline bool cached(struct net *n, const char *name, uint16_t type,
 }
 
 #define RCODE(rep) ((rep).m.rcode)
+
+static inline void dump_sent(const struct net *n)
+{
+	for (size_t i = 0; i < n->nsent; i++)
+		fprintf(stderr, "  sent %s %s/%u%s%s\n", n->sent[i].server, n->sent[i].qname,
+			n->sent[i].qtype, n->sent[i].tcp ? " tcp" : "",
+			n->sent[i].edns ? " edns" : "");
+}
+
+/* Runs the world until the answer for tok arrives (30 s at most); returns it parsed. */
+static inline struct reply wait_answer(struct net *n, uint64_t tok)
+{
+	size_t len;
+	uint64_t limit = n->now + 30000;
+	run_to(n, limit, tok);
+	struct reply r = {.ok = false};
+	const uint8_t *msg = answer_for(n, tok, &len);
+	if (!msg)
+		fail_msg("no answer for token %llu", (unsigned long long)tok);
+	assert_int_equal(wire_parse_response(msg, len, &r.m), 0);
+	r.ok = true;
+	return r;
+}
