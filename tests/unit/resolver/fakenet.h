@@ -172,7 +172,7 @@ static inline void addr_text(const struct resolver_addr *a, char *out)
 
 /* Root hints: a and b root servers, as a named.root file would give them. */
 static struct resolver_rr hint_rrs[4];
-static uint8_t hint_data[4][64];
+static uint8_t hint_data[4][DNS_NAME_MAXLEN];
 
 static inline void make_hints(void)
 {
@@ -476,7 +476,7 @@ static inline const uint8_t *answer_for(struct net *n, uint64_t token, size_t *l
 /* Runs the world until `until` (or until the answer for `stop` arrives, when not 0). */
 static inline void run_to(struct net *n, uint64_t until, uint64_t stop)
 {
-	size_t len;
+	size_t len = 0;
 	drain(n);
 	for (;;) {
 		if (stop && answer_for(n, stop, &len))
@@ -552,7 +552,7 @@ static inline struct reply resolve_flags(struct net *n, const char *name, uint16
 					 uint16_t flags)
 {
 	uint64_t tok = ask_raw(n, name, type, flags, true, false, 0x1234);
-	size_t len;
+	size_t len = 0;
 	uint64_t limit = n->now + 30000;
 	run_to(n, limit, tok);
 	struct reply r = {.ok = false};
@@ -638,7 +638,7 @@ static inline void dump_sent(const struct net *n)
 /* Runs the world until the answer for tok arrives (30 s at most); returns it parsed. */
 static inline struct reply wait_answer(struct net *n, uint64_t tok)
 {
-	size_t len;
+	size_t len = 0;
 	uint64_t limit = n->now + 30000;
 	run_to(n, limit, tok);
 	struct reply r = {.ok = false};

@@ -76,7 +76,7 @@ static void test_1_3_priming_response_checked(void **state)
 	struct net *n = net_new(N(noaa));
 	struct resolver_rr more[6];
 	memcpy(more, hint_rrs, sizeof(hint_rrs));
-	static uint8_t c_ip[4] = {127, 0, 0, 22}, c_name[32];
+	static uint8_t c_ip[4] = {127, 0, 0, 22}, c_name[DNS_NAME_MAXLEN];
 	dns_name_from_text("c.root-servers.net.", NULL, c_name);
 	more[4] = (struct resolver_rr){
 		(const uint8_t *)"",           DNS_T_NS, DNS_CLASS_IN, 3600000, c_name,
@@ -136,7 +136,7 @@ static void test_1_4_reprime_on_expiry_and_failure(void **state)
 	n = net_new(N(dead));
 	uint64_t tok = ask_raw(n, "example.com.", DNS_T_A, DNS_F_RD, true, false, 7);
 	run_until(n, n->now + 6000); /* priming failed; the question went on with the hints */
-	size_t len;
+	size_t len = 0;
 	assert_non_null(answer_for(n, tok, &len));
 	struct resolver_cache_info i;
 	assert_true(cached(n, ".", DNS_T_NS, &i));
@@ -273,7 +273,7 @@ static void test_2_7_and_5_6_failures_cached(void **state)
 		uint64_t tok = ask_raw(n, "www.dead.com.", DNS_T_A, DNS_F_RD, true, false, 1);
 		while (!cached(n, "www.dead.com.", DNS_T_A, &i))
 			run_until(n, n->now + 100);
-		size_t len;
+		size_t len = 0;
 		assert_non_null(answer_for(n, tok, &len));
 		assert_true(i.failure);
 		assert_true(i.ttl <= 300);
@@ -924,7 +924,7 @@ static void test_9_5_client_sizes_and_badvers(void **state)
 			 1, 0, 1, 0, 0, 41, 4, 0, 0, 1, 0, 0, 0, 0};
 	resolver_client_query(n->r, n->now, 77, q, 28, false);
 	drain(n);
-	size_t len;
+	size_t len = 0;
 	const uint8_t *a = answer_for(n, 77, &len);
 	assert_non_null(a);
 	struct wire_msg m;
@@ -1087,7 +1087,7 @@ static void test_11_3_queries_in_progress_capped(void **state)
 	ask_raw(n, "a.dead.com.", DNS_T_A, DNS_F_RD, true, false, 1);
 	ask_raw(n, "b.dead.com.", DNS_T_A, DNS_F_RD, true, false, 2);
 	uint64_t tok = ask_raw(n, "c.dead.com.", DNS_T_A, DNS_F_RD, true, false, 3);
-	size_t len;
+	size_t len = 0;
 	const uint8_t *a = answer_for(n, tok, &len);
 	assert_non_null(a);
 	assert_int_equal(DNS_RCODE(get_u16(a + 2)), DNS_RC_SERVFAIL);
@@ -1128,7 +1128,7 @@ static void test_12_2_header_and_rcodes(void **state)
 	struct net *n = net_new(NULL, 0);
 	uint64_t tok = ask_raw(n, "example.com.", DNS_T_A, DNS_F_RD | (DNS_OP_NOTIFY << 11), false,
 			       false, 9);
-	size_t len;
+	size_t len = 0;
 	const uint8_t *a = answer_for(n, tok, &len);
 	assert_non_null(a);
 	assert_int_equal(DNS_RCODE(get_u16(a + 2)), DNS_RC_NOTIMP);
@@ -1177,7 +1177,7 @@ static void test_12_5_malformed_input(void **state)
 	resolver_client_query(n->r, n->now, 60, q2, sizeof(q2), false);
 	resolver_client_query(n->r, n->now, 61, q2, 5, false);
 	drain(n);
-	size_t len;
+	size_t len = 0;
 	const uint8_t *a = answer_for(n, 60, &len);
 	assert_non_null(a);
 	assert_int_equal(DNS_RCODE(get_u16(a + 2)), DNS_RC_FORMERR);
