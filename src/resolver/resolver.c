@@ -1723,6 +1723,35 @@ static int load_hints(struct resolver *r, const struct resolver_config *c)
 	return r->hint_ns && r->nhint_addr ? 0 : -EINVAL;
 }
 
+#define ROOT_NAME(l) "\001" l "\014root-servers\003net"
+static const char *const iana_names[13] = {
+	ROOT_NAME("a"), ROOT_NAME("b"), ROOT_NAME("c"), ROOT_NAME("d"), ROOT_NAME("e"),
+	ROOT_NAME("f"), ROOT_NAME("g"), ROOT_NAME("h"), ROOT_NAME("i"), ROOT_NAME("j"),
+	ROOT_NAME("k"), ROOT_NAME("l"), ROOT_NAME("m"),
+};
+/* named.root as published by IANA (b.root-servers.net renumbered in November 2023). */
+static const uint8_t iana_v4[13][4] = {
+	{198, 41, 0, 4},     {170, 247, 170, 2}, {192, 33, 4, 12},  {199, 7, 91, 13},
+	{192, 203, 230, 10}, {192, 5, 5, 241},   {192, 112, 36, 4}, {198, 97, 190, 53},
+	{192, 36, 148, 17},  {192, 58, 128, 30}, {193, 0, 14, 129}, {199, 7, 83, 42},
+	{202, 12, 27, 33},
+};
+static struct resolver_rr iana_rrs[26];
+
+size_t resolver_iana_hints(const struct resolver_rr **out)
+{
+	/* Filled on every call with the same values: no initialisation order to get wrong. */
+	for (int i = 0; i < 13; i++) {
+		const uint8_t *name = (const uint8_t *)iana_names[i];
+		iana_rrs[i] = (struct resolver_rr){
+			(const uint8_t *)"", DNS_T_NS, DNS_CLASS_IN, 518400, name, 20};
+		iana_rrs[13 + i] =
+			(struct resolver_rr){name, DNS_T_A, DNS_CLASS_IN, 518400, iana_v4[i], 4};
+	}
+	*out = iana_rrs;
+	return 26;
+}
+
 int resolver_new(const struct resolver_config *c, struct resolver **out)
 {
 	if (!c->random.fill)

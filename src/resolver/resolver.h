@@ -40,6 +40,12 @@ struct resolver_rr {
 };
 
 /*
+ * The built-in IANA root hints (spec 1.1: the default when no hints file is configured): the
+ * NS records of the 13 root servers and their IPv4 addresses, as in named.root. Static data.
+ */
+size_t resolver_iana_hints(const struct resolver_rr **out);
+
+/*
  * The injected random source (spec 7.2: query IDs must come from a CSPRNG; net/ feeds
  * getrandom() or a ChaCha20 generator, tests feed a deterministic one). Fills buf with len
  * unpredictable octets; cannot fail.

@@ -9,6 +9,11 @@
 
 #define N(rules) (rules), (sizeof(rules) / sizeof((rules)[0]))
 
+static void strict_loopback(struct resolver_config *c)
+{
+	c->allow_loopback_upstreams = false;
+}
+
 static void test_smoke(void **state)
 {
 	struct net *n = net_new(NULL, 0);
@@ -34,6 +39,28 @@ static void test_1_1_hints_from_config(void **state)
 	assert_true(n->nsent >= 1);
 	assert_true(strcmp(n->sent[0].server, "127.0.0.2") == 0 ||
 		    strcmp(n->sent[0].server, "127.0.0.12") == 0);
+	net_free(n);
+}
+
+/* 1.1: the built-in IANA hints work as a configuration of their own. */
+static void test_1_1_builtin_iana_hints(void **state)
+{
+	struct net *n = net_new_cfg(NULL, 0, strict_loopback);
+	resolver_free(n->r);
+	n->cfg.nhints = resolver_iana_hints(&n->cfg.hints);
+	assert_int_equal(n->cfg.nhints, 26);
+	assert_int_equal(resolver_new(&n->cfg, &n->r), 0);
+	ask_raw(n, "example.com.", DNS_T_A, DNS_F_RD, true, false, 1);
+	assert_int_equal(n->nsent, 1);
+	assert_string_equal(n->sent[0].qname, ".");
+	static const char *roots[] = {
+		"198.41.0.4",   "170.247.170.2", "192.33.4.12",   "199.7.91.13",   "192.203.230.10",
+		"192.5.5.241",  "192.112.36.4",  "198.97.190.53", "192.36.148.17", "192.58.128.30",
+		"193.0.14.129", "199.7.83.42",   "202.12.27.33"};
+	bool known = false;
+	for (int k = 0; k < 13; k++)
+		known = known || strcmp(n->sent[0].server, roots[k]) == 0;
+	assert_true(known);
 	net_free(n);
 }
 
@@ -1204,11 +1231,6 @@ static void test_12_5_malformed_input(void **state)
 	net_free(n);
 }
 
-static void strict_loopback(struct resolver_config *c)
-{
-	c->allow_loopback_upstreams = false;
-}
-
 /* 15.1: by default, no upstream query goes to 127/8 (the sandbox must allow it). */
 static void test_15_1_loopback_upstreams_refused(void **state)
 {
@@ -1217,6 +1239,26 @@ static void test_15_1_loopback_upstreams_refused(void **state)
 	assert_int_equal(RCODE(r), DNS_RC_SERVFAIL);
 	reply_free(&r);
 	assert_int_equal(n->nsent, 0);
+	net_free(n);
+}
+
+/* A send that fails locally (no route, refused) moves on to the next server at once. */
+static void test_10_3_send_error_moves_on(void **state)
+{
+	struct net *n = net_new(NULL, 0);
+	uint64_t tok = ask_raw(n, "example.com.", DNS_T_A, DNS_F_RD, true, false, 4);
+	/* The priming query went out; its transport fails. */
+	assert_int_equal(n->nsent, 1);
+	uint64_t start = n->now;
+	n->ndl = 0;
+	resolver_upstream_error(n->r, n->now, 1);
+	drain(n);
+	assert_int_equal(n->nsent, 2);
+	assert_string_not_equal(n->sent[1].server, n->sent[0].server);
+	struct reply r = wait_answer(n, tok);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	reply_free(&r);
+	assert_true(n->now - start < 200);
 	net_free(n);
 }
 
@@ -1243,6 +1285,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smoke),
 		cmocka_unit_test(test_1_1_hints_from_config),
+		cmocka_unit_test(test_1_1_builtin_iana_hints),
 		cmocka_unit_test(test_1_2_priming_query_first),
 		cmocka_unit_test(test_1_3_priming_response_checked),
 		cmocka_unit_test(test_1_4_reprime_on_expiry_and_failure),
@@ -1279,6 +1322,7 @@ int main(void)
 		cmocka_unit_test(test_9_5_client_sizes_and_badvers),
 		cmocka_unit_test(test_10_2_selection_within_band),
 		cmocka_unit_test(test_10_3_timeout_and_late_reply),
+		cmocka_unit_test(test_10_3_send_error_moves_on),
 		cmocka_unit_test(test_10_4_local_outage_recovery),
 		cmocka_unit_test(test_10_5_client_deadline_and_budget),
 		cmocka_unit_test(test_11_1_referral_limit),
