@@ -220,6 +220,22 @@ static void test_2_3_referral_must_go_down(void **state)
 	net_free(n);
 }
 
+/* 2.2: answer data without AA (a recursive server, RA=1) is lame: never used or cached. */
+static void test_2_2_answer_without_aa_is_lame(void **state)
+{
+	static struct rule rules[] = {
+		{"127.0.0.4", "example.com.", DNS_T_A, DNS_F_RA, 0, "example.com. 300 A 6.6.6.6"},
+	};
+	struct net *n = net_new(N(rules));
+	struct reply r = resolve(n, "example.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	assert_true(has_rr(&r, WIRE_ANSWER, "example.com.", DNS_T_A, "192.0.2.10"));
+	assert_false(has_rr(&r, WIRE_ANSWER, "example.com.", DNS_T_A, "6.6.6.6"));
+	reply_free(&r);
+	assert_int_equal(sent_count(n, "127.0.0.5", "example.com.", DNS_T_A), 1);
+	net_free(n);
+}
+
 /* 2.4: the name servers without glue are looked up, and used. */
 static void test_2_4_glueless_delegation(void **state)
 {
@@ -1290,6 +1306,7 @@ int main(void)
 		cmocka_unit_test(test_1_3_priming_response_checked),
 		cmocka_unit_test(test_1_4_reprime_on_expiry_and_failure),
 		cmocka_unit_test(test_2_1_closest_enclosing_delegation),
+		cmocka_unit_test(test_2_2_answer_without_aa_is_lame),
 		cmocka_unit_test(test_2_3_referral_must_go_down),
 		cmocka_unit_test(test_2_4_glueless_delegation),
 		cmocka_unit_test(test_2_5_dependency_cycle),
