@@ -452,6 +452,21 @@ static void cut_clear(struct zcut *c)
 	c->nservers = 0;
 }
 
+/* The lists of questions (live, dead): circular, with a sentinel. */
+static void rq_link(struct rq *head, struct rq *q)
+{
+	q->prev = head->prev;
+	q->next = head;
+	head->prev->next = q;
+	head->prev = q;
+}
+
+static void rq_unlink(struct rq *q)
+{
+	q->prev->next = q->next;
+	q->next->prev = q->prev;
+}
+
 static struct rq *rq_new(struct resolver *r, uint64_t now, const uint8_t *qname, uint16_t qtype,
 			 uint16_t qclass)
 {
@@ -466,10 +481,7 @@ static struct rq *rq_new(struct resolver *r, uint64_t now, const uint8_t *qname,
 	q->budget = &q->own_budget;
 	q->need_cut = true;
 	q->deadline = now + r->cfg.resolution_timeout_ms;
-	q->prev = r->rqs.prev;
-	q->next = &r->rqs;
-	r->rqs.prev->next = q;
-	r->rqs.prev = q;
+	rq_link(&r->rqs, q);
 	return q;
 }
 
@@ -596,12 +608,8 @@ static void rq_kill(struct resolver *r, struct rq *q)
 	rq_detach_all(q);
 	if (!q->parent && !q->is_prime)
 		r->nclient_rqs--;
-	q->prev->next = q->next;
-	q->next->prev = q->prev;
-	q->next = r->dead.next;
-	q->prev = &r->dead;
-	r->dead.next->prev = q;
-	r->dead.next = q;
+	rq_unlink(q);
+	rq_link(&r->dead, q);
 	/* Killing a child moves others too: scan again from the start after each. */
 	for (struct rq *c = r->rqs.next; c != &r->rqs;) {
 		if (c->parent == q) {
@@ -1340,8 +1348,7 @@ static void free_dead(struct resolver *r)
 	}
 	while (r->dead.next != &r->dead) {
 		struct rq *q = r->dead.next;
-		q->prev->next = q->next;
-		q->next->prev = q->prev;
+		rq_unlink(q);
 		rq_free(q);
 	}
 }

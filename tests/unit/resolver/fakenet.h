@@ -301,6 +301,16 @@ static inline uint16_t put_records(struct wcur *w, struct dns_compr *cp, const c
 	return count;
 }
 
+/* An OPT record: version 0, no options. */
+static inline void put_opt(struct wcur *w, uint16_t udp_size)
+{
+	wcur_u8(w, 0);
+	wcur_u16(w, DNS_T_OPT);
+	wcur_u16(w, udp_size);
+	wcur_u32(w, 0);
+	wcur_u16(w, 0);
+}
+
 /* The response a rule gives to one query (whose bytes are q). */
 static inline size_t build_reply(const struct rule *ru, const uint8_t *q, size_t qlen, bool edns,
 				 bool tcp, uint8_t *out, size_t cap)
@@ -348,11 +358,7 @@ static inline size_t build_reply(const struct rule *ru, const uint8_t *q, size_t
 		ar = put_records(&w, &cp, ru->ar);
 	}
 	if (opt) {
-		wcur_u8(&w, 0);
-		wcur_u16(&w, DNS_T_OPT);
-		wcur_u16(&w, 1232);
-		wcur_u32(&w, 0);
-		wcur_u16(&w, 0);
+		put_opt(&w, 1232);
 		ar++;
 	}
 	assert_false(w.err);
@@ -529,13 +535,8 @@ static inline uint64_t ask_raw(struct net *n, const char *name, uint16_t type, u
 	wcur_bytes(&w, wn, dns_name_len(wn));
 	wcur_u16(&w, type);
 	wcur_u16(&w, DNS_CLASS_IN);
-	if (edns) {
-		wcur_u8(&w, 0);
-		wcur_u16(&w, DNS_T_OPT);
-		wcur_u16(&w, 4096);
-		wcur_u32(&w, 0);
-		wcur_u16(&w, 0);
-	}
+	if (edns)
+		put_opt(&w, 4096);
 	uint64_t token = ++n->next_token;
 	resolver_client_query(n->r, n->now, token, q, wcur_pos(&w), tcp);
 	drain(n);
