@@ -19,7 +19,6 @@
 #define MAX_ADDRS       8  /* addresses kept per name server */
 #define MAX_CHAIN       16 /* RRsets in an answer: CNAME links and the final RRset */
 #define MAX_TXNS_PER_RQ 4  /* upstream queries one question listens to at once */
-#define TRIES_PER_ADDR  2  /* sends to one address within one zone cut */
 #define LATE_REPLY_MS   3000
 #define TCP_TIMEOUT_MS  5000
 #define NO_EDNS_TTL     900 /* s, as Unbound's infra-host-ttl */
@@ -805,7 +804,8 @@ static enum cut_result find_cut(struct resolver *r, uint64_t now, struct rq *q)
 		if (ns) {
 			if (!cut_from_ns(r, now, &q->cut, n, ns, q->qclass))
 				return CUT_FAIL;
-			if (cut_usable(&q->cut))
+			/* At the root, even without addresses: they are looked up (spec 1.3). */
+			if (cut_usable(&q->cut) || !*n)
 				return CUT_OK;
 		}
 		if (!*n)
@@ -1044,26 +1044,49 @@ static uint32_t negative_ttl(const struct resolver *r, const struct rrset *soa)
 }
 
 /*
- * The addresses of an NS answer's names from the additional section (priming: spec 1.2),
- * in bailiwick only, at the rank of glue: they reach servers, never answer clients (3.2).
+ * Glue for one NS name: its A/AAAA from the additional section, only when the name is inside
+ * the zone the server was asked about (spec 3.2). Cached at the rank of glue (it reaches
+ * servers, never answers clients) and put into s, even at TTL 0 (spec 6.3).
  */
+static void take_glue(struct resolver *r, uint64_t now, const struct txn *t,
+		      const struct wire_msg *m, struct server *s)
+{
+	static const uint16_t at[2] = {DNS_T_A, DNS_T_AAAA};
+	if (!dns_name_is_sub(s->name, t->zone))
+		return;
+	bool fresh = false;
+	for (int a = 0; a < 2; a++) {
+		struct rrset *g = collect(r, now, m, WIRE_ADDITIONAL, s->name, at[a], t->qclass,
+					  RESOLVER_RANK_GLUE, MAX_ADDRS);
+		if (!g)
+			continue;
+		cache_store(r, now, g);
+		if (!fresh) { /* the message's glue replaces what the cache said */
+			s->naddr = 0;
+			fresh = true;
+		}
+		size_t pos = 0;
+		const uint8_t *rd;
+		uint16_t len;
+		while (s->naddr < MAX_ADDRS && rrset_next(g, &pos, &rd, &len))
+			if (addr_from_rdata(r, g->type, rd, len, &s->addr[s->naddr]))
+				s->naddr++;
+		free(g);
+	}
+}
+
+/* The addresses of an NS answer's names (priming: spec 1.2), taken as glue. */
 static void take_ns_addresses(struct resolver *r, uint64_t now, const struct txn *t,
 			      const struct wire_msg *m, const struct rrset *ns)
 {
-	static const uint16_t at[2] = {DNS_T_A, DNS_T_AAAA};
 	size_t pos = 0;
 	const uint8_t *rd;
 	uint16_t len;
+	struct server s;
 	for (unsigned n = 0; n < r->cfg.max_ns_per_rrset && rrset_next(ns, &pos, &rd, &len); n++) {
-		if (!dns_name_is_sub(rd, t->zone))
-			continue;
-		for (int a = 0; a < 2; a++) {
-			struct rrset *g = collect(r, now, m, WIRE_ADDITIONAL, rd, at[a], t->qclass,
-						  RESOLVER_RANK_GLUE, MAX_ADDRS);
-			if (g)
-				cache_store(r, now, g);
-			free(g);
-		}
+		memset(&s, 0, sizeof(s));
+		name_copy(s.name, rd);
+		take_glue(r, now, t, m, &s);
 	}
 }
 
@@ -1189,32 +1212,8 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 				return;
 			cache_store(r, now, ns);
 			if (cut_from_ns(r, now, &o->cut, ns->owner, ns, t->qclass)) {
-				/* Glue: addresses of these NS names, in bailiwick (spec 3.2). */
-				for (unsigned k = 0; k < o->cut.nservers; k++) {
-					struct server *s = &o->cut.servers[k];
-					if (!dns_name_is_sub(s->name, t->zone))
-						continue;
-					static const uint16_t at[2] = {DNS_T_A, DNS_T_AAAA};
-					for (int a = 0; a < 2; a++) {
-						struct rrset *g = collect(
-							r, now, m, WIRE_ADDITIONAL, s->name, at[a],
-							t->qclass, RESOLVER_RANK_GLUE, MAX_ADDRS);
-						if (!g)
-							continue;
-						cache_store(r, now, g);
-						/* TTL-0 glue still serves this referral (6.3). */
-						s->naddr = 0;
-						size_t pos = 0;
-						const uint8_t *rd;
-						uint16_t len;
-						while (s->naddr < MAX_ADDRS &&
-						       rrset_next(g, &pos, &rd, &len))
-							if (addr_from_rdata(r, g->type, rd, len,
-									    &s->addr[s->naddr]))
-								s->naddr++;
-						free(g);
-					}
-				}
+				for (unsigned k = 0; k < o->cut.nservers; k++)
+					take_glue(r, now, t, m, &o->cut.servers[k]);
 				o->kind = OUT_REFERRAL;
 			}
 			free(ns);

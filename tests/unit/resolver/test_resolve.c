@@ -138,6 +138,11 @@ static void test_1_3_priming_response_checked(void **state)
 	r = resolve(n, "nx.example.com.", DNS_T_A);
 	assert_int_equal(RCODE(r), DNS_RC_NXDOMAIN);
 	reply_free(&r);
+	r = resolve(n, "nx.org.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NXDOMAIN);
+	reply_free(&r);
+	assert_int_equal(sent_count(n, NULL, ".", DNS_T_NS), 1); /* primed once, not per question */
+	assert_true(cached(n, "a.root-servers.net.", DNS_T_A, NULL)); /* looked up */
 	net_free(n);
 }
 
@@ -249,6 +254,26 @@ static void test_2_4_glueless_delegation(void **state)
 	reply_free(&r);
 	assert_true(sent_count(n, NULL, "ns-2.sbxdns-02.net.", DNS_T_A) >= 1);
 	assert_true(sent_count(n, "127.0.0.5", "www.example.com.", DNS_T_A) == 1);
+	net_free(n);
+}
+
+/* 3.2: A and AAAA glue together (as on the real Internet): the A glue is used. */
+static void test_3_2_glue_with_aaaa(void **state)
+{
+	static struct rule rules[] = {
+		{GTLD, "~example.com.", 0, 0, 0, NULL,
+		 "example.com. 172800 NS ns-1.sbxdns-01.com.|example.com. 172800 NS "
+		 "ns-2.sbxdns-02.net.",
+		 "ns-1.sbxdns-01.com. 172800 A 127.0.0.4|ns-1.sbxdns-01.com. 172800 AAAA "
+		 "2001:db8::4"},
+	};
+	struct net *n = net_new(N(rules));
+	struct reply r = resolve(n, "example.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	reply_free(&r);
+	assert_int_equal(sent_count(n, NULL, "ns-1.sbxdns-01.com.", 0), 0);
+	assert_int_equal(sent_count(n, NULL, "ns-2.sbxdns-02.net.", 0), 0);
+	assert_int_equal(sent_count(n, "127.0.0.4", "example.com.", DNS_T_A), 1);
 	net_free(n);
 }
 
@@ -1314,6 +1339,7 @@ int main(void)
 		cmocka_unit_test(test_2_7_and_5_6_failures_cached),
 		cmocka_unit_test(test_3_1_bailiwick_filter),
 		cmocka_unit_test(test_3_2_glue_rules),
+		cmocka_unit_test(test_3_2_glue_with_aaaa),
 		cmocka_unit_test(test_3_3_trust_ranking),
 		cmocka_unit_test(test_3_4_answer_chain_and_bailiwick_restart),
 		cmocka_unit_test(test_3_6_rrset_ttl_consistency),
