@@ -1194,8 +1194,11 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 		}
 		return;
 	}
-	/* NOERROR without the data: a referral, NODATA, or lame. */
-	if (!aa) {
+	/*
+	 * NOERROR without the data: a referral (even with AA, which some servers set on
+	 * referrals: Unbound does the same), NODATA, or lame.
+	 */
+	if (!o->soa) {
 		for (unsigned i = 0; i < m->nrr; i++) {
 			const struct wire_rr *rr = &m->rr[i];
 			if (rr->section != WIRE_AUTHORITY || rr->type != DNS_T_NS)
@@ -1219,7 +1222,7 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 			free(ns);
 			return;
 		}
-		if (!o->soa) {
+		if (!aa) {
 			o->kind = OUT_LAME; /* upward or sideways referral, or nothing at all */
 			return;
 		}

@@ -241,6 +241,27 @@ static void test_2_2_answer_without_aa_is_lame(void **state)
 	net_free(n);
 }
 
+/* 2.2: a referral with AA set is still a referral; NODATA with AA and no SOA is NODATA. */
+static void test_2_2_referral_with_aa(void **state)
+{
+	static struct rule rules[] = {
+		{GTLD, "~example.com.", 0, AA, 0, NULL,
+		 "example.com. 172800 NS ns-1.sbxdns-01.com.",
+		 "ns-1.sbxdns-01.com. 172800 A 127.0.0.4"},
+		{HOSTED, "example.com.", DNS_T_TXT, AA, 0},
+	};
+	struct net *n = net_new(N(rules));
+	struct reply r = resolve(n, "example.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	assert_true(has_rr(&r, WIRE_ANSWER, "example.com.", DNS_T_A, "192.0.2.10"));
+	reply_free(&r);
+	r = resolve(n, "example.com.", DNS_T_TXT);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	assert_int_equal(r.m.nrr, 0);
+	reply_free(&r);
+	net_free(n);
+}
+
 /* 2.4: the name servers without glue are looked up, and used. */
 static void test_2_4_glueless_delegation(void **state)
 {
@@ -1332,6 +1353,7 @@ int main(void)
 		cmocka_unit_test(test_1_4_reprime_on_expiry_and_failure),
 		cmocka_unit_test(test_2_1_closest_enclosing_delegation),
 		cmocka_unit_test(test_2_2_answer_without_aa_is_lame),
+		cmocka_unit_test(test_2_2_referral_with_aa),
 		cmocka_unit_test(test_2_3_referral_must_go_down),
 		cmocka_unit_test(test_2_4_glueless_delegation),
 		cmocka_unit_test(test_2_5_dependency_cycle),
