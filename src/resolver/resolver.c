@@ -20,6 +20,7 @@
 #define MAX_CHAIN       16 /* RRsets in an answer: CNAME links and the final RRset */
 #define MAX_TXNS_PER_RQ 4  /* upstream queries one question listens to at once */
 #define LATE_REPLY_MS   3000
+#define MAX_WAIT_MS     5000 /* a server's RTO may reach 120 s: no query waits that long */
 #define TCP_TIMEOUT_MS  5000
 #define NO_EDNS_TTL     900 /* s, as Unbound's infra-host-ttl */
 #define OUTAGE_STREAK   8   /* timeouts in a row, no reply at all: our own network is down */
@@ -408,6 +409,8 @@ static bool txn_send(struct resolver *r, uint64_t now, struct rq *q,
 	t->qclass = q->qclass;
 	t->sent = now;
 	uint32_t rto = infra_rto(r->infra, now, addr);
+	if (rto > MAX_WAIT_MS)
+		rto = MAX_WAIT_MS;
 	t->deadline = now + (tcp && rto < TCP_TIMEOUT_MS ? TCP_TIMEOUT_MS : rto);
 	t->close_at = t->deadline > now + LATE_REPLY_MS ? t->deadline : now + LATE_REPLY_MS;
 	size_t len = wire_write_query(msg, DNS_NAME_MAXLEN + 64, t->id, t->qname, t->qtype,

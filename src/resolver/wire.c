@@ -79,7 +79,8 @@ int wire_parse_response(const uint8_t *msg, size_t len, struct wire_msg *m)
 		return -EBADMSG;
 	unsigned an = get_u16(msg + 6), ns = get_u16(msg + 8), ar = get_u16(msg + 10);
 	unsigned total = an + ns + ar;
-	if (total > WIRE_MAX_RRS)
+	/* Each record takes at least 11 octets: counts that cannot be true are refused here. */
+	if (total > WIRE_MAX_RRS || total > (len - DNS_HEADER_SIZE) / 11)
 		return -EBADMSG;
 	/* Every name may grow to DNS_NAME_MAXLEN once decompressed: owner and two in rdata. */
 	size_t cap = len + (size_t)total * 3 * DNS_NAME_MAXLEN + 1;

@@ -130,7 +130,8 @@ struct net {
 	unsigned closes;
 	uint64_t next_token;
 	unsigned latency_ms;
-	bool outage; /* every upstream query is lost */
+	bool outage;     /* every upstream query is lost */
+	unsigned mutate; /* flip this many random octets after the question of every reply */
 };
 
 static inline void fake_random(void *ctx, void *buf, size_t len)
@@ -438,6 +439,18 @@ static inline void on_send(struct net *n, const struct resolver_action *a)
 	if (ru->mode == M_GARBAGE) {
 		memset(out + 2, 0xff, len - 2);
 		len = len > 40 ? 40 : len;
+	}
+	if (n->mutate) {
+		size_t qend = DNS_HEADER_SIZE + dns_name_len(out + DNS_HEADER_SIZE) + 4;
+		uint8_t rnd[8];
+		for (unsigned k = 0; k < n->mutate && len > qend; k++) {
+			fake_random(n, rnd, sizeof(rnd));
+			size_t at = rnd[0] % 4 == 0 ? 2 + rnd[1] % 10
+						    : qend + get_u16(rnd + 2) % (len - qend);
+			out[at] ^= (uint8_t)(rnd[4] | 1);
+		}
+		if (rnd[5] % 8 == 0 && len > qend)
+			len = qend + get_u16(rnd + 6) % (len - qend); /* cut short */
 	}
 	uint64_t delay = ru->mode == M_SLOW ? 1500 : n->latency_ms;
 	deliver_later(n, n->now + delay, a->handle, &a->addr, out, len);
