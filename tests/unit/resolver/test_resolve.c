@@ -1368,6 +1368,35 @@ static void test_flush(void **state)
 	net_free(n);
 }
 
+/*
+ * The registration story of sandbox-internet.md §4.3: a name asked before it is registered
+ * stays NXDOMAIN for the com SOA's 900 s; a flush of the name (what the registrar will ask
+ * for) makes it resolve at once.
+ */
+static void test_registration_negative_cache_and_flush(void **state)
+{
+	static struct rule rules[] = {
+		{"", "~newshop.com.", 0, 0, 0, NULL, "newshop.com. 172800 NS ns-1.sbxdns-01.com.",
+		 "ns-1.sbxdns-01.com. 172800 A 127.0.0.4"},
+		{HOSTED, "www.newshop.com.", DNS_T_A, AA, 0, "www.newshop.com. 300 A 192.0.2.50"},
+	};
+	struct net *n = net_new(N(rules));
+	struct reply r = resolve(n, "www.newshop.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NXDOMAIN);
+	reply_free(&r);
+	rules[0].servers = GTLD; /* registered: the com zone now delegates it */
+	run_until(n, n->now + 600000);
+	r = resolve(n, "www.newshop.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NXDOMAIN); /* 300 s left of the 900 */
+	reply_free(&r);
+	resolver_flush(n->r, wname("newshop.com."), true);
+	r = resolve(n, "www.newshop.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	assert_true(has_rr(&r, WIRE_ANSWER, "www.newshop.com.", DNS_T_A, "192.0.2.50"));
+	reply_free(&r);
+	net_free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1426,6 +1455,7 @@ int main(void)
 		cmocka_unit_test(test_12_5_mutated_replies),
 		cmocka_unit_test(test_15_1_loopback_upstreams_refused),
 		cmocka_unit_test(test_flush),
+		cmocka_unit_test(test_registration_negative_cache_and_flush),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
