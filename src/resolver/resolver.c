@@ -25,6 +25,7 @@
 #define NO_EDNS_TTL     900 /* s, as Unbound's infra-host-ttl */
 #define OUTAGE_STREAK   8   /* timeouts in a row, no reply at all: our own network is down */
 #define TXN_BUCKETS     1024
+#define Q_BUCKETS       4096 /* client questions in flight, by name hash */
 
 struct server {
 	uint8_t name[DNS_NAME_MAXLEN];
@@ -64,6 +65,8 @@ struct rq {
 	struct rq *parent;      /* an address lookup: the question that needs the address */
 	unsigned parent_server;
 	struct rq *prime_next; /* on r->prime_waiters */
+	struct rq *qnext;      /* client questions: hash bucket chain */
+	uint64_t qhash;
 	bool waiting_prime, primed, no_prime, is_prime, dead, done, need_cut;
 	unsigned depth;
 	struct budget own_budget;
@@ -115,6 +118,7 @@ struct resolver {
 	struct txn txns;
 	struct txn *buckets[TXN_BUCKETS];
 	struct txn *dead_txns;
+	struct rq *questions[Q_BUCKETS];
 	uint64_t next_handle;
 	unsigned outage_streak;
 	struct resolver_action *acts;
@@ -608,8 +612,14 @@ static void rq_kill(struct resolver *r, struct rq *q)
 	q->dead = true;
 	q->done = true;
 	rq_detach_all(q);
-	if (!q->parent && !q->is_prime)
+	if (!q->parent && !q->is_prime) {
 		r->nclient_rqs--;
+		struct rq **pp = &r->questions[q->qhash % Q_BUCKETS];
+		while (*pp && *pp != q)
+			pp = &(*pp)->qnext;
+		if (*pp)
+			*pp = q->qnext;
+	}
 	rq_unlink(q);
 	rq_link(&r->dead, q);
 	/* Killing a child moves others too: scan again from the start after each. */
@@ -1527,14 +1537,12 @@ void resolver_client_query(struct resolver *r, uint64_t now, uint64_t token, con
 	memcpy(c.qname, dq.qname, dq.qname_len);
 
 	/* spec 12.3: one resolution per question, however many clients ask it. */
+	uint64_t qh = dns_name_hash(dq.qname) ^ ((uint64_t)dq.qtype << 16 | dq.qclass);
 	struct rq *q = NULL;
-	for (struct rq *x = r->rqs.next; x != &r->rqs; x = x->next) {
-		if (!x->parent && !x->is_prime && !x->done && x->qtype == dq.qtype &&
-		    x->qclass == dq.qclass && dns_name_equal(x->orig, dq.qname)) {
+	for (struct rq *x = r->questions[qh % Q_BUCKETS]; x && !q; x = x->qnext)
+		if (x->qhash == qh && !x->done && x->qtype == dq.qtype && x->qclass == dq.qclass &&
+		    dns_name_equal(x->orig, dq.qname))
 			q = x;
-			break;
-		}
-	}
 	bool fresh = !q;
 	if (!q) {
 		if (r->nclient_rqs >= r->cfg.max_client_queries) { /* spec 11.3 */
@@ -1552,6 +1560,9 @@ void resolver_client_query(struct resolver *r, uint64_t now, uint64_t token, con
 		dns_name_lower(q->orig);
 		dns_name_lower(q->qname);
 		r->nclient_rqs++;
+		q->qhash = qh;
+		q->qnext = r->questions[qh % Q_BUCKETS];
+		r->questions[qh % Q_BUCKETS] = q;
 	}
 	if (q->nclients >= r->cfg.max_waiting_clients) {
 		r->st.limit_hits++;
