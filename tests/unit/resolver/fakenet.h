@@ -445,7 +445,7 @@ static inline void on_send(struct net *n, const struct resolver_action *a)
 		uint8_t rnd[8];
 		for (unsigned k = 0; k < n->mutate && len > qend; k++) {
 			fake_random(n, rnd, sizeof(rnd));
-			size_t at = rnd[0] % 4 == 0 ? 2 + rnd[1] % 10
+			size_t at = rnd[0] % 4 == 0 ? (size_t)(2 + rnd[1] % 10)
 						    : qend + get_u16(rnd + 2) % (len - qend);
 			out[at] ^= (uint8_t)(rnd[4] | 1);
 		}
