@@ -430,6 +430,7 @@ static bool txn_send(struct resolver *r, uint64_t now, struct rq *q,
 	struct resolver_action a = {.kind = tcp ? RESOLVER_ACT_SEND_TCP : RESOLVER_ACT_SEND_UDP,
 				    .handle = t->handle,
 				    .addr = *addr,
+				    .id = t->id,
 				    .msg = msg,
 				    .len = len};
 	r->st.upstream_sent++;
@@ -1368,15 +1369,24 @@ static void free_dead(struct resolver *r)
 	}
 }
 
+/*
+ * A reply to t: `bare` when it is an error without a question section (old servers answer
+ * EDNS that way); then only its rcode is used.
+ */
 static void handle_reply(struct resolver *r, uint64_t now, struct txn *t, const uint8_t *msg,
-			 size_t len)
+			 size_t len, bool bare)
 {
 	struct wire_msg m;
 	if (r->outage_streak >= OUTAGE_STREAK)
 		infra_flush(r->infra); /* spec 10.4: the network is back, forget the outage */
 	r->outage_streak = 0;
 	infra_rtt(r->infra, now, &t->addr, (uint32_t)(now - t->sent));
-	int rc = wire_parse_response(msg, len, &m);
+	int rc = bare ? -EBADMSG : wire_parse_response(msg, len, &m);
+	if (bare) {
+		memset(&m, 0, sizeof(m));
+		m.rcode = DNS_RCODE(get_u16(msg + 2));
+		rc = 0;
+	}
 	if (rc == 0 && (m.flags & DNS_F_TC) && !t->tcp) {
 		r->st.replies_truncated++; /* spec 9.3: nothing from it is used */
 		wire_msg_free(&m);
@@ -1395,6 +1405,9 @@ static void handle_reply(struct resolver *r, uint64_t now, struct txn *t, const 
 		r->st.replies_malformed++;
 		memset(&o, 0, sizeof(o));
 		o.kind = OUT_FAIL;
+	} else if (bare) {
+		memset(&o, 0, sizeof(o));
+		o.kind = m.rcode == DNS_RC_REFUSED ? OUT_LAME : OUT_FAIL;
 	} else {
 		classify(r, now, t, &m, &o);
 		wire_msg_free(&m);
@@ -1426,13 +1439,23 @@ void resolver_upstream_reply(struct resolver *r, uint64_t now, uint64_t handle,
 	struct txn *t = txn_find(r, handle);
 	struct wire_msg m;
 	/* spec 7.1: the address and port queried, the ID, and the question, or nothing. */
-	if (!t || !from || !addr_equal(from, &t->addr) || !wire_peek_question(msg, len, &m) ||
-	    m.id != t->id || !(m.flags & DNS_F_QR) || DNS_OPCODE(m.flags) != DNS_OP_QUERY ||
-	    m.qtype != t->qtype || m.qclass != t->qclass || !dns_name_equal(m.qname, t->qname)) {
+	if (!t || !from || !addr_equal(from, &t->addr) || len < DNS_HEADER_SIZE ||
+	    get_u16(msg) != t->id || !(get_u16(msg + 2) & DNS_F_QR) ||
+	    DNS_OPCODE(get_u16(msg + 2)) != DNS_OP_QUERY) {
 		r->st.replies_unmatched++;
 		return;
 	}
-	handle_reply(r, now, t, msg, len);
+	/* An error with no question at all: nothing in it can be cached, its rcode counts. */
+	uint8_t rcode = DNS_RCODE(get_u16(msg + 2));
+	bool bare = get_u16(msg + 4) == 0 && get_u16(msg + 6) == 0 && get_u16(msg + 8) == 0 &&
+		    (rcode == DNS_RC_FORMERR || rcode == DNS_RC_NOTIMP ||
+		     rcode == DNS_RC_SERVFAIL || rcode == DNS_RC_REFUSED);
+	if (!bare && (!wire_peek_question(msg, len, &m) || m.qtype != t->qtype ||
+		      m.qclass != t->qclass || !dns_name_equal(m.qname, t->qname))) {
+		r->st.replies_unmatched++;
+		return;
+	}
+	handle_reply(r, now, t, msg, len, bare);
 	free_dead(r);
 }
 

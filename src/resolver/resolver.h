@@ -165,6 +165,7 @@ struct resolver_action {
 	uint64_t handle;           /* SEND_*, CLOSE */
 	uint64_t token;            /* ANSWER */
 	struct resolver_addr addr; /* SEND_* */
+	uint16_t id;               /* SEND_*: the query's ID (TCP replies map back by it) */
 	const uint8_t *msg;        /* SEND_*, ANSWER: valid until the next call into the resolver */
 	size_t len;
 };

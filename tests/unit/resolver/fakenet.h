@@ -34,6 +34,7 @@ enum mode {
 	M_GARBAGE, /* a reply that is not DNS at all, with the right ID */
 	M_SLOW,    /* answers after 1500 ms */
 	M_BADLEN,  /* an extra A record whose rdata is 5 octets long */
+	M_NOEDNS0, /* like M_NOEDNS, and without a question section either */
 };
 
 struct rule {
@@ -325,7 +326,7 @@ static inline size_t build_reply(const struct rule *ru, const uint8_t *q, size_t
 	uint16_t flags = (uint16_t)(DNS_F_QR | ru->flags | ru->rcode);
 	bool opt = edns;
 	bool empty = false;
-	if (ru->mode == M_NOEDNS && edns) {
+	if ((ru->mode == M_NOEDNS || ru->mode == M_NOEDNS0) && edns) {
 		flags = DNS_F_QR | DNS_RC_FORMERR;
 		opt = false;
 		empty = true;
@@ -363,6 +364,10 @@ static inline size_t build_reply(const struct rule *ru, const uint8_t *q, size_t
 		ar++;
 	}
 	assert_false(w.err);
+	if (ru->mode == M_NOEDNS0 && edns) {
+		put_u16(counts - 2, 0); /* QDCOUNT */
+		return DNS_HEADER_SIZE;
+	}
 	put_u16(counts, an);
 	put_u16(counts + 2, ns);
 	put_u16(counts + 4, ar);
@@ -424,6 +429,7 @@ static inline void on_send(struct net *n, const struct resolver_action *a)
 	s->tcp = a->kind == RESOLVER_ACT_SEND_TCP;
 	s->edns = edns;
 	s->id = m.id;
+	assert_int_equal(a->id, m.id);
 	s->udp_size = edns ? get_u16(a->msg + a->len - 11 + 3) : 0;
 	struct rule *ru = n->outage ? NULL : find_rule(n, ip, m.qname, m.qtype);
 	if (!ru || ru->mode == M_DROP) {

@@ -950,6 +950,25 @@ static void test_9_2_edns_fallback(void **state)
 	net_free(n);
 }
 
+/* 9.2: the same when the FORMERR has no question section (many old servers). */
+static void test_9_2_edns_fallback_bare_formerr(void **state)
+{
+	static struct rule rules[] = {
+		{"127.0.0.4", "~example.com.", 0, AA, 0, "example.com. 300 A 192.0.2.10", NULL,
+		 NULL, M_NOEDNS0},
+	};
+	struct net *n = net_new(N(rules));
+	struct reply r = resolve(n, "example.com.", DNS_T_A);
+	assert_true(has_rr(&r, WIRE_ANSWER, "example.com.", DNS_T_A, "192.0.2.10"));
+	reply_free(&r);
+	assert_int_equal(sent_count(n, "127.0.0.4", "example.com.", DNS_T_A), 2);
+	assert_int_equal(sent_count(n, "127.0.0.5", "example.com.", DNS_T_A), 0);
+	struct resolver_stats st;
+	resolver_get_stats(n->r, &st);
+	assert_int_equal(st.replies_unmatched, 0);
+	net_free(n);
+}
+
 /* 9.3: TC=1: the same question over TCP, nothing from the truncated reply used. */
 static void test_9_3_truncated_retried_over_tcp(void **state)
 {
@@ -1438,6 +1457,7 @@ int main(void)
 		cmocka_unit_test(test_7_4_one_query_in_flight),
 		cmocka_unit_test(test_9_1_edns_upstream),
 		cmocka_unit_test(test_9_2_edns_fallback),
+		cmocka_unit_test(test_9_2_edns_fallback_bare_formerr),
 		cmocka_unit_test(test_9_3_truncated_retried_over_tcp),
 		cmocka_unit_test(test_9_5_client_sizes_and_badvers),
 		cmocka_unit_test(test_10_2_selection_within_band),
