@@ -74,7 +74,7 @@ struct rq {
 	uint8_t qname[DNS_NAME_MAXLEN]; /* the name being resolved now (after CNAMEs) */
 	uint8_t orig[DNS_NAME_MAXLEN];  /* the question */
 	uint16_t qtype, qclass;
-	unsigned restarts, step_sends, nsub;
+	unsigned restarts, step_sends, step_targets, nsub;
 	uint64_t deadline;
 	struct zcut cut;
 	struct txn *current; /* the upstream query we wait on; NULL after its soft timeout */
@@ -144,6 +144,7 @@ void resolver_config_default(struct resolver_config *c)
 	c->max_sends = 200;
 	c->max_sends_per_step = 32;
 	c->max_target_lookups = 64;
+	c->max_target_lookups_per_cut = 16;
 	c->max_target_nx = 5;
 	c->max_depth = 5;
 	c->max_ns_per_rrset = 20;
@@ -923,6 +924,7 @@ static bool start_target(struct resolver *r, uint64_t now, struct rq *q)
 			continue;
 		}
 		if (q->budget->targets >= r->cfg.max_target_lookups ||
+		    q->step_targets >= r->cfg.max_target_lookups_per_cut ||
 		    q->budget->target_nx >= r->cfg.max_target_nx) {
 			r->st.limit_hits++;
 			return false;
@@ -931,6 +933,7 @@ static bool start_target(struct resolver *r, uint64_t now, struct rq *q)
 		if (!sub)
 			return false;
 		q->budget->targets++;
+		q->step_targets++;
 		sub->parent = q;
 		sub->parent_server = i;
 		sub->depth = q->depth + 1;
@@ -965,7 +968,7 @@ static void advance(struct resolver *r, uint64_t now, struct rq *q)
 		if (q->done || q->dead)
 			return;
 		q->need_cut = false;
-		q->step_sends = 0;
+		q->step_sends = q->step_targets = 0;
 		if (cr == CUT_WAIT) {
 			q->need_cut = true; /* look again once priming is over */
 			return;
@@ -1327,7 +1330,7 @@ static void apply(struct resolver *r, uint64_t now, struct rq *q, const struct t
 		for (unsigned i = 0; i < q->cut.nservers; i++)
 			if (!q->cut.servers[i].naddr)
 				server_addrs_from_cache(r, now, &q->cut.servers[i], q->qclass);
-		q->step_sends = 0;
+		q->step_sends = q->step_targets = 0;
 		advance(r, now, q);
 		return;
 	default:

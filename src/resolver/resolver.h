@@ -79,19 +79,20 @@ struct resolver_config {
 	bool query_ipv6_servers;       /* use AAAA glue and ask for AAAA of servers */
 
 	/* Work limits per client query and everything it starts (spec 10.5, 11.1, 11.2). */
-	unsigned max_referrals;         /* 130 */
-	unsigned max_restarts;          /* CNAME restarts, 11 (spec 4.2) */
-	unsigned max_sends;             /* upstream queries for one tree, 200 */
-	unsigned max_sends_per_step;    /* upstream queries for one zone cut, 32 */
-	unsigned max_target_lookups;    /* name server address lookups for one tree, 64 */
-	unsigned max_target_nx;         /* failed address lookups before giving up, 5 */
-	unsigned max_depth;             /* nested address lookups, 5 */
-	unsigned max_ns_per_rrset;      /* NS records considered per delegation, 20 */
-	unsigned max_cname_per_message; /* CNAMEs taken from one response, 11 (spec 11.7) */
-	unsigned max_client_queries;    /* distinct questions in flight, 1024 (spec 11.3) */
-	unsigned max_waiting_clients;   /* clients waiting on one question, 64 */
-	uint32_t client_timeout_ms;     /* answer SERVFAIL after this, 2000 (spec 10.5) */
-	uint32_t resolution_timeout_ms; /* abandon a resolution after this, 10000 */
+	unsigned max_referrals;              /* 130 */
+	unsigned max_restarts;               /* CNAME restarts, 11 (spec 4.2) */
+	unsigned max_sends;                  /* upstream queries for one tree, 200 */
+	unsigned max_sends_per_step;         /* upstream queries for one zone cut, 32 */
+	unsigned max_target_lookups;         /* name server address lookups for one tree, 64 */
+	unsigned max_target_lookups_per_cut; /* ... and for one delegation, 16 */
+	unsigned max_target_nx;              /* failed address lookups before giving up, 5 */
+	unsigned max_depth;                  /* nested address lookups, 5 */
+	unsigned max_ns_per_rrset;           /* NS records considered per delegation, 20 */
+	unsigned max_cname_per_message;      /* CNAMEs taken from one response, 11 (spec 11.7) */
+	unsigned max_client_queries;         /* distinct questions in flight, 1024 (spec 11.3) */
+	unsigned max_waiting_clients;        /* clients waiting on one question, 64 */
+	uint32_t client_timeout_ms;          /* answer SERVFAIL after this, 2000 (spec 10.5) */
+	uint32_t resolution_timeout_ms;      /* abandon a resolution after this, 10000 */
 };
 
 void resolver_config_default(struct resolver_config *c);

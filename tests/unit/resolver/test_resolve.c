@@ -1183,6 +1183,32 @@ static void test_11_2_nxns_bounded(void **state)
 	net_free(n);
 }
 
+static void two_targets_per_cut(struct resolver_config *c)
+{
+	c->max_target_lookups_per_cut = 2;
+}
+
+/* 11.1: address lookups are also counted per delegation. */
+static void test_11_1_target_lookups_per_delegation(void **state)
+{
+	static char ns[4096];
+	size_t o = 0;
+	for (int k = 0; k < 10; k++)
+		o += (size_t)snprintf(ns + o, sizeof(ns) - o,
+				      "%snxns.com. 300 NS ns%d.victim%d.com.", k ? "|" : "", k, k);
+	static struct rule rules[] = {{GTLD, "~nxns.com.", 0, 0, 0, NULL, ns}};
+	struct net *n = net_new_cfg(N(rules), two_targets_per_cut);
+	struct reply r = resolve(n, "www.nxns.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_SERVFAIL);
+	reply_free(&r);
+	run_until(n, n->now + 20000);
+	unsigned lookups = 0;
+	for (size_t k = 0; k < n->nsent; k++)
+		lookups += strncmp(n->sent[k].qname, "ns", 2) == 0;
+	assert_true(lookups >= 1 && lookups <= 2);
+	net_free(n);
+}
+
 static void two_clients(struct resolver_config *c)
 {
 	c->max_client_queries = 2;
@@ -1466,6 +1492,7 @@ int main(void)
 		cmocka_unit_test(test_10_4_local_outage_recovery),
 		cmocka_unit_test(test_10_5_client_deadline_and_budget),
 		cmocka_unit_test(test_11_1_referral_limit),
+		cmocka_unit_test(test_11_1_target_lookups_per_delegation),
 		cmocka_unit_test(test_11_2_nxns_bounded),
 		cmocka_unit_test(test_11_3_queries_in_progress_capped),
 		cmocka_unit_test(test_11_7_cnames_per_response),
