@@ -120,6 +120,12 @@ void resolver_free(struct resolver *r);
  * answer comes back as RESOLVER_ACT_ANSWER with the same token, now or after later events,
  * exactly once, unless the message is not worth answering (a response, fewer than 12 octets):
  * then no action at all. Access control (spec 12.1) is the caller's job.
+ * Answers: FORMERR, NOTIMP (opcode other than QUERY; meta types such as ANY, AXFR) and
+ * BADVERS as dns_query_parse() decides; REFUSED for classes other than IN; RD=0 from the
+ * cache only, SERVFAIL when it does not know (spec 12.4); SERVFAIL after client_timeout_ms
+ * when resolution takes longer (it goes on, to fill the cache), or when max_client_queries
+ * questions are already in flight (spec 11.3). RA=1, AA=0, ID, RD and CD echoed, the
+ * question as the client wrote it (spec 12.2, 4.6); an OPT record iff the query had one.
  */
 void resolver_client_query(struct resolver *r, uint64_t now, uint64_t token, const uint8_t *msg,
 			   size_t len, bool tcp);
