@@ -24,6 +24,7 @@
 #define TCP_TIMEOUT_MS  5000
 #define NO_EDNS_TTL     900 /* s, as Unbound's infra-host-ttl */
 #define OUTAGE_STREAK   8   /* timeouts in a row, no reply at all: our own network is down */
+#define QMIN_MAX_SENDS  10  /* minimised queries per question (Unbound MAX_MINIMISE_COUNT) */
 #define TXN_BUCKETS     1024
 #define Q_BUCKETS       4096 /* client questions in flight, by name hash */
 
@@ -74,6 +75,11 @@ struct rq {
 	uint8_t qname[DNS_NAME_MAXLEN]; /* the name being resolved now (after CNAMEs) */
 	uint8_t orig[DNS_NAME_MAXLEN];  /* the question */
 	uint16_t qtype, qclass;
+	/* What is sent: qname/qtype, or a minimised name and A (spec 8). */
+	uint8_t sname[DNS_NAME_MAXLEN];
+	uint16_t stype;
+	unsigned qmin_labels, qmin_sends; /* labels below the zone cut to send; sends so far */
+	bool qmin_off;                    /* relaxed fallback: the full name from now on */
 	unsigned restarts, step_sends, step_targets, nsub;
 	uint64_t deadline;
 	struct zcut cut;
@@ -395,8 +401,8 @@ static bool txn_send(struct resolver *r, uint64_t now, struct rq *q,
 {
 	for (struct txn *t = r->txns.next; t != &r->txns; t = t->next) {
 		if (!t->soft_expired && t->tcp == tcp && addr_equal(&t->addr, addr) &&
-		    t->qtype == q->qtype && t->qclass == q->qclass &&
-		    dns_name_equal(t->qname, q->qname) && dns_name_equal(t->zone, q->cut.zone))
+		    t->qtype == q->stype && t->qclass == q->qclass &&
+		    dns_name_equal(t->qname, q->sname) && dns_name_equal(t->zone, q->cut.zone))
 			return txn_attach(t, q);
 	}
 	struct txn *t = calloc(1, sizeof(*t));
@@ -408,9 +414,9 @@ static bool txn_send(struct resolver *r, uint64_t now, struct rq *q,
 	t->tcp = tcp;
 	t->edns = !infra_no_edns(r->infra, now, addr);
 	t->addr = *addr;
-	name_copy(t->qname, q->qname);
+	name_copy(t->qname, q->sname);
 	name_copy(t->zone, q->cut.zone);
-	t->qtype = q->qtype;
+	t->qtype = q->stype;
 	t->qclass = q->qclass;
 	t->sent = now;
 	uint32_t rto = infra_rto(r->infra, now, addr);
@@ -484,8 +490,10 @@ static struct rq *rq_new(struct resolver *r, uint64_t now, const uint8_t *qname,
 	q->r = r;
 	name_copy(q->qname, qname);
 	name_copy(q->orig, qname);
-	q->qtype = qtype;
+	name_copy(q->sname, qname);
+	q->qtype = q->stype = qtype;
 	q->qclass = qclass;
+	q->qmin_labels = 1;
 	q->budget = &q->own_budget;
 	q->need_cut = true;
 	q->deadline = now + r->cfg.resolution_timeout_ms;
@@ -678,6 +686,9 @@ static bool restart(struct resolver *r, struct rq *q, const uint8_t *target)
 			return false;
 	rq_detach_all(q);
 	name_copy(q->qname, target);
+	name_copy(q->sname, target);
+	q->stype = q->qtype;
+	q->qmin_off = false;
 	cut_clear(&q->cut);
 	q->need_cut = true;
 	q->primed = false;
@@ -948,6 +959,33 @@ static bool start_target(struct resolver *r, uint64_t now, struct rq *q)
 	return false;
 }
 
+/*
+ * The name to send in this zone cut: the full question, or with QNAME minimisation one label
+ * more than the zone (qmin_labels more after empty non-terminals) and type A (RFC 9156 §2).
+ */
+static void set_sname(struct resolver *r, struct rq *q)
+{
+	int ql = dns_name_labels(q->qname);
+	int want = dns_name_labels(q->cut.zone) + (int)q->qmin_labels;
+	if (!r->cfg.qname_minimisation || q->qmin_off || q->qmin_sends >= QMIN_MAX_SENDS ||
+	    q->qtype == DNS_T_DS || want >= ql) {
+		name_copy(q->sname, q->qname);
+		q->stype = q->qtype;
+		return;
+	}
+	const uint8_t *p = q->qname;
+	for (int i = 0; i < ql - want; i++)
+		p += *p + 1;
+	name_copy(q->sname, p);
+	q->stype = DNS_T_A;
+}
+
+/* Is the query being sent now a minimised one? */
+static bool minimised(const struct rq *q)
+{
+	return q->stype != q->qtype || !dns_name_equal(q->sname, q->qname);
+}
+
 /* The state machine's one step: whatever q waits for next. */
 static void advance(struct resolver *r, uint64_t now, struct rq *q)
 {
@@ -969,6 +1007,7 @@ static void advance(struct resolver *r, uint64_t now, struct rq *q)
 			return;
 		q->need_cut = false;
 		q->step_sends = q->step_targets = 0;
+		q->qmin_labels = 1;
 		if (cr == CUT_WAIT) {
 			q->need_cut = true; /* look again once priming is over */
 			return;
@@ -985,6 +1024,9 @@ static void advance(struct resolver *r, uint64_t now, struct rq *q)
 		s->tries[ai]++;
 		q->budget->sends++;
 		q->step_sends++;
+		set_sname(r, q);
+		if (minimised(q))
+			q->qmin_sends++;
 		if (!txn_send(r, now, q, &s->addr[ai], false))
 			fail(r, now, q, false);
 		return;
@@ -1267,9 +1309,28 @@ static void mark_bad(struct rq *q, const struct resolver_addr *a)
 static void apply(struct resolver *r, uint64_t now, struct rq *q, const struct txn *t,
 		  const struct outcome *o, bool was_current)
 {
-	if (!dns_name_equal(t->zone, q->cut.zone) || !dns_name_equal(t->qname, q->qname) ||
-	    q->need_cut)
+	if (!dns_name_equal(t->zone, q->cut.zone) || !dns_name_equal(t->qname, q->sname) ||
+	    t->qtype != q->stype || q->need_cut)
 		return; /* a late reply about a step q has left */
+	if (minimised(q) && o->kind != OUT_REFERRAL && o->kind != OUT_LAME) {
+		/*
+		 * RFC 9156 §3: data or NODATA for the shorter name: one label more. NXDOMAIN, a
+		 * CNAME or an error: relaxed mode asks the full name instead (spec 8.4).
+		 */
+		if (o->kind == OUT_ANSWER ||
+		    (o->kind == OUT_NEGATIVE && o->rcode == DNS_RC_NOERROR))
+			q->qmin_labels++;
+		else
+			q->qmin_off = true;
+		if (o->kind == OUT_FAIL)
+			mark_bad(q, &t->addr);
+		if (o->kind != OUT_FAIL || was_current || !q->current) {
+			if (o->kind != OUT_FAIL)
+				rq_detach_all(q);
+			advance(r, now, q);
+		}
+		return;
+	}
 	switch (o->kind) {
 	case OUT_LAME:
 		infra_set_lame(r->infra, now, &t->addr, t->zone, r->cfg.lame_ttl);
@@ -1331,6 +1392,7 @@ static void apply(struct resolver *r, uint64_t now, struct rq *q, const struct t
 			if (!q->cut.servers[i].naddr)
 				server_addrs_from_cache(r, now, &q->cut.servers[i], q->qclass);
 		q->step_sends = q->step_targets = 0;
+		q->qmin_labels = 1;
 		advance(r, now, q);
 		return;
 	default:

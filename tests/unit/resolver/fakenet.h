@@ -213,6 +213,9 @@ static inline struct net *net_new_cfg(struct rule *rules, size_t nrules,
 	n->cfg.nhints = 4;
 	n->cfg.random = (struct resolver_random){fake_random, n};
 	n->cfg.allow_loopback_upstreams = true;
+	/* The whole suite can run with QNAME minimisation on, as Deckard runs its scenarios. */
+	if (getenv("RESOLVER_TEST_QMIN"))
+		n->cfg.qname_minimisation = true;
 	if (tweak)
 		tweak(&n->cfg);
 	assert_int_equal(resolver_new(&n->cfg, &n->r), 0);

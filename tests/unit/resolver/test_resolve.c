@@ -909,9 +909,66 @@ static void test_7_4_one_query_in_flight(void **state)
 	assert_true(has_rr(&rb, WIRE_ANSWER, "example.com.", DNS_T_A, "192.0.2.10"));
 	reply_free(&ra);
 	reply_free(&rb);
-	/* One query per step: root, com, example.com. */
-	assert_int_equal(sent_count(n, NULL, "example.com.", DNS_T_A), 3);
+	/* One query per step: the hosted servers were asked once. */
+	assert_int_equal(sent_count(n, "127.0.0.4", "example.com.", DNS_T_A) +
+				 sent_count(n, "127.0.0.5", "example.com.", DNS_T_A),
+			 1);
 	assert_int_equal(sent_count(n, NULL, ".", DNS_T_NS), 1);
+	net_free(n);
+}
+
+static void qmin(struct resolver_config *c)
+{
+	c->qname_minimisation = true;
+}
+
+/* 8.1 (SHOULD): each server hears one label more than its zone, with type A. */
+static void test_8_1_qname_minimisation(void **state)
+{
+	struct net *n = net_new_cfg(NULL, 0, qmin);
+	struct reply r = resolve(n, "www.example.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	assert_true(has_rr(&r, WIRE_ANSWER, "example.com.", DNS_T_A, "192.0.2.10"));
+	reply_free(&r);
+	for (size_t k = 0; k < n->nsent; k++) {
+		const struct sent *s = &n->sent[k];
+		if (server_in(ROOTS, s->server) && strcmp(s->qname, ".") != 0)
+			assert_string_equal(s->qname, "com.");
+		if (server_in(GTLD, s->server))
+			assert_string_equal(s->qname, "example.com.");
+	}
+	assert_int_equal(sent_count(n, NULL, "com.", DNS_T_A), 1);
+	assert_int_equal(sent_count(n, NULL, "example.com.", DNS_T_A), 1);
+	assert_int_equal(sent_count(n, NULL, "www.example.com.", DNS_T_A), 1);
+	/* AAAA: the minimised steps are A queries, the last one the real type. */
+	r = resolve(n, "a.b.other.org.", DNS_T_AAAA);
+	assert_int_equal(RCODE(r), DNS_RC_NXDOMAIN);
+	reply_free(&r);
+	assert_int_equal(sent_count(n, NULL, "org.", DNS_T_A), 1);
+	/* NXDOMAIN for "org." (no such TLD here): relaxed mode asks the full name once. */
+	assert_int_equal(sent_count(n, NULL, "a.b.other.org.", DNS_T_AAAA), 1);
+	net_free(n);
+}
+
+/* 8.3, 8.4 (SHOULD): an empty non-terminal adds a label; a wrong NXDOMAIN for one falls
+   back to the full name (relaxed mode). */
+static void test_8_3_empty_non_terminal_and_relaxed_fallback(void **state)
+{
+	static struct rule rules[] = {
+		{HOSTED, "b.example.com.", 0, AA, 0, NULL, EX_SOA},
+		{HOSTED, "a.b.example.com.", DNS_T_A, AA, 0, "a.b.example.com. 300 A 192.0.2.21"},
+		{HOSTED, "y.example.com.", 0, AA, DNS_RC_NXDOMAIN, NULL, EX_SOA},
+		{HOSTED, "x.y.example.com.", DNS_T_A, AA, 0, "x.y.example.com. 300 A 192.0.2.22"},
+	};
+	struct net *n = net_new_cfg(N(rules), qmin);
+	struct reply r = resolve(n, "a.b.example.com.", DNS_T_A);
+	assert_true(has_rr(&r, WIRE_ANSWER, "a.b.example.com.", DNS_T_A, "192.0.2.21"));
+	reply_free(&r);
+	assert_int_equal(sent_count(n, NULL, "b.example.com.", DNS_T_A), 1);
+	r = resolve(n, "x.y.example.com.", DNS_T_A);
+	assert_true(has_rr(&r, WIRE_ANSWER, "x.y.example.com.", DNS_T_A, "192.0.2.22"));
+	reply_free(&r);
+	assert_int_equal(sent_count(n, NULL, "y.example.com.", DNS_T_A), 1);
 	net_free(n);
 }
 
@@ -1481,6 +1538,8 @@ int main(void)
 		cmocka_unit_test(test_7_1_spoofed_replies_dropped),
 		cmocka_unit_test(test_7_2_random_query_ids),
 		cmocka_unit_test(test_7_4_one_query_in_flight),
+		cmocka_unit_test(test_8_1_qname_minimisation),
+		cmocka_unit_test(test_8_3_empty_non_terminal_and_relaxed_fallback),
 		cmocka_unit_test(test_9_1_edns_upstream),
 		cmocka_unit_test(test_9_2_edns_fallback),
 		cmocka_unit_test(test_9_2_edns_fallback_bare_formerr),
