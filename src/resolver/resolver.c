@@ -81,6 +81,7 @@ struct rq {
 	unsigned qmin_labels, qmin_sends; /* labels below the zone cut to send; sends so far */
 	bool qmin_off;                    /* relaxed fallback: the full name from now on */
 	unsigned restarts, step_sends, step_targets, nsub;
+	unsigned nkids; /* address lookups started and not yet killed */
 	uint64_t deadline;
 	struct zcut cut;
 	struct txn *current; /* the upstream query we wait on; NULL after its soft timeout */
@@ -632,8 +633,10 @@ static void rq_kill(struct resolver *r, struct rq *q)
 	}
 	rq_unlink(q);
 	rq_link(&r->dead, q);
+	if (q->parent)
+		q->parent->nkids--;
 	/* Killing a child moves others too: scan again from the start after each. */
-	for (struct rq *c = r->rqs.next; c != &r->rqs;) {
+	for (struct rq *c = r->rqs.next; q->nkids && c != &r->rqs;) {
 		if (c->parent == q) {
 			rq_kill(r, c);
 			c = r->rqs.next;
@@ -946,6 +949,7 @@ static bool start_target(struct resolver *r, uint64_t now, struct rq *q)
 		q->budget->targets++;
 		q->step_targets++;
 		sub->parent = q;
+		q->nkids++;
 		sub->parent_server = i;
 		sub->depth = q->depth + 1;
 		sub->budget = q->budget;
