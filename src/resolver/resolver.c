@@ -58,6 +58,18 @@ struct client {
 	uint16_t udp_size;
 };
 
+/* Why a SERVFAIL: an Extended DNS Error for the client (RFC 8914 §4; spec 12.6). */
+struct why {
+	int code;
+	const char *text;
+};
+static const struct why WHY_UNREACHABLE = {22, NULL}; /* No Reachable Authority */
+static const struct why WHY_CACHED = {22, "cached failure"};
+static const struct why WHY_TIMEOUT = {22, "timed out, still resolving"};
+static const struct why WHY_LIMIT = {0, "work limit reached"};
+static const struct why WHY_BUSY = {0, "too many questions in progress"};
+static const struct why WHY_NO_RD = {0, "not in the cache and RD=0"};
+
 struct txn;
 
 struct rq {
@@ -92,6 +104,7 @@ struct rq {
 	unsigned nchain;
 	struct rrset *soa;
 	uint8_t rcode;
+	const struct why *why; /* for a SERVFAIL */
 	struct client *clients;
 	unsigned nclients;
 };
@@ -514,7 +527,8 @@ static void rq_free(struct rq *q)
 
 static void answer_client(struct resolver *r, uint64_t now, const struct client *c, uint8_t rcode,
 			  const struct rrset *const *chain, unsigned nchain,
-			  const struct rrset *soa, uint16_t qtype, uint16_t qclass)
+			  const struct rrset *soa, uint16_t qtype, uint16_t qclass,
+			  const struct why *why)
 {
 	size_t limit = c->tcp ? DNS_MSG_MAX : c->edns ? c->udp_size : DNS_UDP_MIN;
 	if (!c->tcp && limit > r->cfg.edns_udp_size)
@@ -538,6 +552,8 @@ static void answer_client(struct resolver *r, uint64_t now, const struct client 
 		.edns = c->edns,
 		.udp_size = r->cfg.edns_udp_size,
 		.now = now,
+		.ede = why ? why->code : -1,
+		.ede_text = why ? why->text : NULL,
 	};
 	size_t len = wire_write_answer(out, limit, &a);
 	if (rcode == DNS_RC_SERVFAIL)
@@ -595,7 +611,8 @@ static void finish(struct resolver *r, uint64_t now, struct rq *q, uint8_t rcode
 	unsigned nchain = rcode == DNS_RC_SERVFAIL ? 0 : q->nchain;
 	for (unsigned i = 0; i < q->nclients; i++)
 		answer_client(r, now, &q->clients[i], rcode, (const struct rrset *const *)q->chain,
-			      nchain, soa, q->qtype, q->qclass);
+			      nchain, soa, q->qtype, q->qclass,
+			      rcode == DNS_RC_SERVFAIL ? q->why : NULL);
 	q->nclients = 0;
 	if (q->parent)
 		sub_done(r, now, q);
@@ -657,6 +674,7 @@ static void fail(struct resolver *r, uint64_t now, struct rq *q, bool limit)
 {
 	if (limit)
 		r->st.limit_hits++;
+	q->why = limit ? &WHY_LIMIT : &WHY_UNREACHABLE;
 	/* RFC 9520: the failure is remembered, so a dead zone costs one resolution per TTL. */
 	(void)!cache_put_failure(r->cache, now, q->qname, q->qtype, q->qclass,
 				 r->cfg.failure_ttl_min, r->cfg.failure_ttl_max);
@@ -711,6 +729,7 @@ static enum lookup lookup_cache(struct resolver *r, uint64_t now, struct rq *q)
 {
 	for (;;) {
 		if (cache_get_failure(r->cache, now, q->qname, q->qtype, q->qclass, NULL)) {
+			q->why = &WHY_CACHED;
 			finish(r, now, q, DNS_RC_SERVFAIL);
 			return LOOKUP_DONE;
 		}
@@ -1582,7 +1601,7 @@ static void answer_error(struct resolver *r, uint64_t token, const struct dns_qu
 		emit(r, &a);
 		return;
 	}
-	answer_client(r, 0, &c, (uint8_t)rcode, NULL, 0, NULL, q->qtype, q->qclass);
+	answer_client(r, 0, &c, (uint8_t)rcode, NULL, 0, NULL, q->qtype, q->qclass, NULL);
 	(void)msg;
 }
 
@@ -1605,7 +1624,7 @@ void resolver_client_query(struct resolver *r, uint64_t now, uint64_t token, con
 					   .udp_size = dq.edns_udp_size};
 			memcpy(c.qname, dq.qname, dq.qname_len);
 			answer_client(r, now, &c, DNS_RC_BADVERS, NULL, 0, NULL, dq.qtype,
-				      dq.qclass);
+				      dq.qclass, NULL);
 		} else {
 			answer_error(r, token, &dq, msg, tcp, dq.rcode);
 		}
@@ -1640,13 +1659,13 @@ void resolver_client_query(struct resolver *r, uint64_t now, uint64_t token, con
 		if (r->nclient_rqs >= r->cfg.max_client_queries) { /* spec 11.3 */
 			r->st.limit_hits++;
 			answer_client(r, now, &c, DNS_RC_SERVFAIL, NULL, 0, NULL, dq.qtype,
-				      dq.qclass);
+				      dq.qclass, &WHY_BUSY);
 			return;
 		}
 		q = rq_new(r, now, dq.qname, dq.qtype, dq.qclass);
 		if (!q) {
 			answer_client(r, now, &c, DNS_RC_SERVFAIL, NULL, 0, NULL, dq.qtype,
-				      dq.qclass);
+				      dq.qclass, &WHY_BUSY);
 			return;
 		}
 		dns_name_lower(q->orig);
@@ -1658,12 +1677,14 @@ void resolver_client_query(struct resolver *r, uint64_t now, uint64_t token, con
 	}
 	if (q->nclients >= r->cfg.max_waiting_clients) {
 		r->st.limit_hits++;
-		answer_client(r, now, &c, DNS_RC_SERVFAIL, NULL, 0, NULL, dq.qtype, dq.qclass);
+		answer_client(r, now, &c, DNS_RC_SERVFAIL, NULL, 0, NULL, dq.qtype, dq.qclass,
+			      &WHY_BUSY);
 		return;
 	}
 	struct client *nc = realloc(q->clients, (q->nclients + 1) * sizeof(*nc));
 	if (!nc) {
-		answer_client(r, now, &c, DNS_RC_SERVFAIL, NULL, 0, NULL, dq.qtype, dq.qclass);
+		answer_client(r, now, &c, DNS_RC_SERVFAIL, NULL, 0, NULL, dq.qtype, dq.qclass,
+			      &WHY_BUSY);
 		if (fresh)
 			rq_kill(r, q);
 		free_dead(r);
@@ -1675,8 +1696,10 @@ void resolver_client_query(struct resolver *r, uint64_t now, uint64_t token, con
 		uint64_t sent = r->st.upstream_sent;
 		if (!(dq.flags & DNS_F_RD)) {
 			/* spec 12.4: RD=0 is answered from the cache only. */
-			if (lookup_cache(r, now, q) == LOOKUP_MISS)
+			if (lookup_cache(r, now, q) == LOOKUP_MISS) {
+				q->why = &WHY_NO_RD;
 				finish(r, now, q, DNS_RC_SERVFAIL);
+			}
 		} else {
 			advance(r, now, q);
 		}
@@ -1739,7 +1762,7 @@ void resolver_timeout(struct resolver *r, uint64_t now)
 			for (unsigned i = 0; i < q->nclients;) {
 				if (now >= q->clients[i].deadline) {
 					answer_client(r, now, &q->clients[i], DNS_RC_SERVFAIL, NULL,
-						      0, NULL, q->qtype, q->qclass);
+						      0, NULL, q->qtype, q->qclass, &WHY_TIMEOUT);
 					q->clients[i] = q->clients[--q->nclients];
 				} else {
 					i++;

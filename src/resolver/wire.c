@@ -155,13 +155,29 @@ void wire_msg_free(struct wire_msg *m)
 	m->nrr = 0;
 }
 
-static void write_opt(struct wcur *w, uint16_t udp_size, uint16_t rcode)
+#define EDNS_OPT_EDE 15 /* RFC 8914 §2 */
+
+/* Octets of the EDE option (code, length, info-code, text), 0 without one. */
+static size_t ede_len(int ede, const char *text)
 {
+	return ede < 0 ? 0 : 6 + (text ? strlen(text) : 0);
+}
+
+static void write_opt(struct wcur *w, uint16_t udp_size, uint16_t rcode, int ede, const char *text)
+{
+	size_t el = ede_len(ede, text);
 	wcur_u8(w, 0); /* owner: the root */
 	wcur_u16(w, DNS_T_OPT);
 	wcur_u16(w, udp_size);
 	wcur_u32(w, (uint32_t)(rcode >> 4) << 24); /* extended rcode, version 0, DO=0 */
-	wcur_u16(w, 0);
+	wcur_u16(w, (uint16_t)el);
+	if (el) {
+		wcur_u16(w, EDNS_OPT_EDE);
+		wcur_u16(w, (uint16_t)(el - 4));
+		wcur_u16(w, (uint16_t)ede);
+		if (text)
+			wcur_bytes(w, text, el - 6);
+	}
 }
 
 size_t wire_write_query(uint8_t *out, size_t cap, uint16_t id, const uint8_t *qname, uint16_t qtype,
@@ -179,7 +195,7 @@ size_t wire_write_query(uint8_t *out, size_t cap, uint16_t id, const uint8_t *qn
 	wcur_u16(&w, qtype);
 	wcur_u16(&w, qclass);
 	if (edns)
-		write_opt(&w, udp_size, 0);
+		write_opt(&w, udp_size, 0, -1, NULL);
 	return w.err ? 0 : wcur_pos(&w);
 }
 
@@ -256,7 +272,7 @@ static size_t write_answer(uint8_t *out, size_t limit, const struct wire_answer 
 	wcur_u16(&w, a->qtype);
 	wcur_u16(&w, a->qclass);
 	/* Room for our OPT, which must never be cut (spec 9.5). */
-	size_t opt_len = a->edns ? 11 : 0;
+	size_t opt_len = a->edns ? 11 + ede_len(a->ede, a->ede_text) : 0;
 	if (w.err || (size_t)(w.end - w.p) < opt_len)
 		return 0;
 	w.end -= opt_len;
@@ -275,7 +291,7 @@ static size_t write_answer(uint8_t *out, size_t limit, const struct wire_answer 
 	}
 	w.end += opt_len;
 	if (a->edns)
-		write_opt(&w, a->udp_size, a->rcode);
+		write_opt(&w, a->udp_size, a->rcode, a->ede, a->ede_text);
 	if (w.err)
 		return 0;
 	put_u16(counts, an);

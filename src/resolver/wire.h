@@ -73,7 +73,10 @@ struct wire_answer {
 	unsigned nauthority;
 	bool edns;
 	uint16_t udp_size; /* advertised in our OPT */
-	uint64_t now;      /* TTLs are written as what is left at this time (spec 6.1) */
+	/* An Extended DNS Error in the OPT (RFC 8914), when edns: info-code, or -1 for none. */
+	int ede;
+	const char *ede_text; /* NULL or a short ASCII text */
+	uint64_t now;         /* TTLs are written as what is left at this time (spec 6.1) */
 };
 
 /*

@@ -1201,6 +1201,52 @@ static struct rule deep[] = {
 	{"127.0.0.41", "c.b.a.com.", DNS_T_A, AA, 0, "c.b.a.com. 300 A 192.0.2.41"},
 };
 
+/* The Extended DNS Error in an answer's OPT (the last record): its code, or -1. */
+static int ede_of(struct net *n, uint64_t tok, char *text, size_t size)
+{
+	size_t len;
+	const uint8_t *m = answer_for(n, tok, &len);
+	assert_non_null(m);
+	for (size_t p = DNS_HEADER_SIZE; p + 11 <= len; p++) {
+		if (m[p] != 0 || get_u16(m + p + 1) != DNS_T_OPT ||
+		    p + 11 + get_u16(m + p + 9) != len)
+			continue;
+		const uint8_t *o = m + p + 11;
+		if (len - (p + 11) < 6 || get_u16(o) != 15)
+			return -1;
+		size_t tl = get_u16(o + 2) - 2;
+		snprintf(text, size, "%.*s", (int)tl, (const char *)o + 6);
+		return get_u16(o + 4);
+	}
+	return -1;
+}
+
+/* 12.6 (SHOULD): every SERVFAIL says why, with an Extended DNS Error. */
+static void test_12_6_extended_errors(void **state)
+{
+	struct net *n = net_new(N(dead_zone));
+	char text[64];
+	uint64_t tok = ask_raw(n, "www.dead.com.", DNS_T_A, DNS_F_RD, true, false, 1);
+	struct reply r = wait_answer(n, tok);
+	assert_int_equal(RCODE(r), DNS_RC_SERVFAIL);
+	reply_free(&r);
+	assert_int_equal(ede_of(n, tok, text, sizeof(text)), 22); /* the client timed out */
+	assert_string_equal(text, "timed out, still resolving");
+	run_until(n, n->now + 2000);
+	tok = ask_raw(n, "www.dead.com.", DNS_T_A, DNS_F_RD, true, false, 2);
+	assert_int_equal(ede_of(n, tok, text, sizeof(text)), 22);
+	assert_string_equal(text, "cached failure");
+	tok = ask_raw(n, "www2.dead.com.", DNS_T_A, DNS_F_RD, true, false, 3);
+	r = wait_answer(n, tok);
+	reply_free(&r);
+	assert_int_equal(ede_of(n, tok, text, sizeof(text)), 22);
+	tok = ask_raw(n, "www3.dead.com.", DNS_T_A, DNS_F_RD, false, false, 4); /* no EDNS */
+	r = wait_answer(n, tok);
+	assert_false(r.m.edns);
+	reply_free(&r);
+	net_free(n);
+}
+
 /* 11.1: referrals are counted: a limit of 2 stops a path that needs 3. */
 static void test_11_1_referral_limit(void **state)
 {
@@ -1210,9 +1256,13 @@ static void test_11_1_referral_limit(void **state)
 	reply_free(&r);
 	net_free(n);
 	n = net_new_cfg(N(deep), few_referrals);
-	r = resolve(n, "c.b.a.com.", DNS_T_A);
+	uint64_t tok = ask_raw(n, "c.b.a.com.", DNS_T_A, DNS_F_RD, true, false, 1);
+	r = wait_answer(n, tok);
 	assert_int_equal(RCODE(r), DNS_RC_SERVFAIL);
 	reply_free(&r);
+	char text[64];
+	assert_int_equal(ede_of(n, tok, text, sizeof(text)), 0); /* spec 12.6: Other, and why */
+	assert_string_equal(text, "work limit reached");
 	net_free(n);
 }
 
@@ -1559,6 +1609,7 @@ int main(void)
 		cmocka_unit_test(test_12_4_rd0_cache_only),
 		cmocka_unit_test(test_12_5_malformed_input),
 		cmocka_unit_test(test_12_5_mutated_replies),
+		cmocka_unit_test(test_12_6_extended_errors),
 		cmocka_unit_test(test_15_1_loopback_upstreams_refused),
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_registration_negative_cache_and_flush),
