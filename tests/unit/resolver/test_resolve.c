@@ -1502,6 +1502,36 @@ static void test_12_5_mutated_replies(void **state)
 	}
 }
 
+static void tiny_cache(struct resolver_config *c)
+{
+	c->cache_max_bytes = 2048; /* about three entries */
+	c->infra_max_servers = 2;
+}
+
+/* Memory stays bounded: with a cache that evicts all the time, resolution still works. */
+static void test_tiny_cache_still_resolves(void **state)
+{
+	struct net *n = net_new_cfg(N(other_net), tiny_cache);
+	static const char *names[] = {"www.example.com.", "www2.example.com.", "nx.example.com.",
+				      "alias2.example.com.", "newshop.com."};
+	static const uint8_t rcodes[] = {DNS_RC_NOERROR, DNS_RC_NOERROR, DNS_RC_NXDOMAIN,
+					 DNS_RC_NXDOMAIN, DNS_RC_NXDOMAIN};
+	for (int k = 0; k < 25; k++) {
+		struct reply r = resolve(n, names[k % 5], DNS_T_A);
+		assert_int_equal(RCODE(r), rcodes[k % 5]);
+		reply_free(&r);
+		if (n->nsent > MAX_SENT - 64)
+			n->nsent = 0;
+		if (n->nans > MAX_ANSWERS - 4)
+			n->nans = 0;
+	}
+	struct resolver_stats st;
+	resolver_get_stats(n->r, &st);
+	assert_true(st.cache_bytes <= 2048);
+	assert_true(st.evictions > 0);
+	net_free(n);
+}
+
 /* Flushing a name makes the next query go upstream (spec 12.7, for the registrar). */
 static void test_flush(void **state)
 {
@@ -1611,6 +1641,7 @@ int main(void)
 		cmocka_unit_test(test_12_5_mutated_replies),
 		cmocka_unit_test(test_12_6_extended_errors),
 		cmocka_unit_test(test_15_1_loopback_upstreams_refused),
+		cmocka_unit_test(test_tiny_cache_still_resolves),
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_registration_negative_cache_and_flush),
 	};
