@@ -1204,7 +1204,7 @@ static struct rule deep[] = {
 /* The Extended DNS Error in an answer's OPT (the last record): its code, or -1. */
 static int ede_of(struct net *n, uint64_t tok, char *text, size_t size)
 {
-	size_t len;
+	size_t len = 0;
 	const uint8_t *m = answer_for(n, tok, &len);
 	assert_non_null(m);
 	for (size_t p = DNS_HEADER_SIZE; p + 11 <= len; p++) {
