@@ -143,6 +143,7 @@ struct cache {
 	struct lru lru;
 	size_t max_bytes;
 	uint64_t evictions;
+	uint64_t stale_ms; /* how long expired RRsets are kept for serve-stale */
 };
 
 /* Hash of the key; kind is part of it so that an RRset and a negative entry coexist. */
@@ -254,7 +255,10 @@ static struct centry *get_live(struct cache *c, uint64_t now, const uint8_t *nam
 	if (!e)
 		return NULL;
 	if (e->expire <= now) {
-		if (kind != CACHE_FAILURE) /* failures keep their last duration for the backoff */
+		/* Failures keep their last duration for the backoff; RRsets may be served stale. */
+		bool keep = kind == CACHE_FAILURE ||
+			    (kind == CACHE_RRSET && now - e->expire < c->stale_ms);
+		if (!keep)
 			entry_free(c, e);
 		return NULL;
 	}
@@ -268,6 +272,22 @@ const struct rrset *cache_get_rrset(struct cache *c, uint64_t now, const uint8_t
 	struct centry *e = get_live(c, now, owner, type, rclass, CACHE_RRSET);
 	if (!e || e->rs->rank < min_rank)
 		return NULL;
+	return e->rs;
+}
+
+void cache_set_stale(struct cache *c, uint32_t max_stale_s)
+{
+	c->stale_ms = max_stale_s * 1000ull;
+}
+
+const struct rrset *cache_get_rrset_stale(struct cache *c, uint64_t now, const uint8_t *owner,
+					  uint16_t type, uint16_t rclass,
+					  enum resolver_rank min_rank)
+{
+	struct centry *e = find(c, owner, type, rclass, CACHE_RRSET);
+	if (!e || e->rs->rank < min_rank || (e->expire <= now && now - e->expire >= c->stale_ms))
+		return NULL;
+	lru_touch(&c->lru, &e->node);
 	return e->rs;
 }
 

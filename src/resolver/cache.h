@@ -62,6 +62,16 @@ const struct rrset *cache_get_rrset(struct cache *c, uint64_t now, const uint8_t
 				    uint16_t type, uint16_t rclass, enum resolver_rank min_rank);
 
 /*
+ * Serve-stale (RFC 8767; spec 13.1): RRsets are kept this long after they expire, for
+ * cache_get_rrset_stale only (cache_get_rrset never returns them). 0, the default: not kept.
+ */
+void cache_set_stale(struct cache *c, uint32_t max_stale_s);
+/* A live or stale RRset of at least min_rank, or NULL. */
+const struct rrset *cache_get_rrset_stale(struct cache *c, uint64_t now, const uint8_t *owner,
+					  uint16_t type, uint16_t rclass,
+					  enum resolver_rank min_rank);
+
+/*
  * A negative answer (spec 5.1, 5.2): type 0 with rcode NXDOMAIN covers every type of the
  * name; a type with rcode NOERROR is NODATA. `soa` (may be NULL) is kept to answer with; the
  * entry lives until `expire`.

@@ -69,6 +69,7 @@ static const struct why WHY_TIMEOUT = {22, "timed out, still resolving"};
 static const struct why WHY_LIMIT = {0, "work limit reached"};
 static const struct why WHY_BUSY = {0, "too many questions in progress"};
 static const struct why WHY_NO_RD = {0, "not in the cache and RD=0"};
+static const struct why WHY_STALE = {3, NULL}; /* Stale Answer */
 
 struct txn;
 
@@ -599,6 +600,44 @@ static void sub_done(struct resolver *r, uint64_t now, struct rq *q)
 	advance(r, now, p);
 }
 
+/*
+ * Serve-stale (RFC 8767 §4; spec 13.1): answers clients from expired data, the chain from the
+ * question to the final RRset all there, at TTL 30 with EDE 3. False when it is not there.
+ */
+static bool answer_stale(struct resolver *r, uint64_t now, const struct rq *q,
+			 const struct client *clients, unsigned n)
+{
+	if (!r->cfg.serve_stale_max_s || !n)
+		return false;
+	struct rrset *chain[MAX_CHAIN];
+	unsigned k = 0;
+	bool whole = false;
+	const uint8_t *name = q->orig;
+	while (k < MAX_CHAIN && !whole) {
+		const struct rrset *rs = cache_get_rrset_stale(
+			r->cache, now, name, q->qtype, q->qclass, RESOLVER_RANK_NONAUTH_ANSWER);
+		whole = rs != NULL;
+		if (!rs && q->qtype != DNS_T_CNAME)
+			rs = cache_get_rrset_stale(r->cache, now, name, DNS_T_CNAME, q->qclass,
+						   RESOLVER_RANK_NONAUTH_ANSWER);
+		if (!rs || !(chain[k] = rrset_dup(rs))) {
+			whole = false;
+			break;
+		}
+		chain[k]->expire = now + 30000; /* RFC 8767 §4: a TTL of 30 s */
+		name = chain[k++]->data + 2;
+	}
+	for (unsigned i = 0; whole && i < n; i++)
+		answer_client(r, now, &clients[i], DNS_RC_NOERROR,
+			      (const struct rrset *const *)chain, k, NULL, q->qtype, q->qclass,
+			      &WHY_STALE);
+	if (whole)
+		r->st.stale_answers += n;
+	for (unsigned i = 0; i < k; i++)
+		free(chain[i]);
+	return whole;
+}
+
 /* Ends a question: answers its clients, wakes what waits on it, and frees it later. */
 static void finish(struct resolver *r, uint64_t now, struct rq *q, uint8_t rcode)
 {
@@ -607,6 +646,8 @@ static void finish(struct resolver *r, uint64_t now, struct rq *q, uint8_t rcode
 	q->done = true;
 	q->rcode = rcode;
 	rq_detach_all(q);
+	if (rcode == DNS_RC_SERVFAIL && answer_stale(r, now, q, q->clients, q->nclients))
+		q->nclients = 0;
 	const struct rrset *soa = rcode == DNS_RC_SERVFAIL ? NULL : q->soa;
 	unsigned nchain = rcode == DNS_RC_SERVFAIL ? 0 : q->nchain;
 	for (unsigned i = 0; i < q->nclients; i++)
@@ -1761,8 +1802,10 @@ void resolver_timeout(struct resolver *r, uint64_t now)
 			/* spec 10.5: a client waits about 2 s at most; the resolution goes on. */
 			for (unsigned i = 0; i < q->nclients;) {
 				if (now >= q->clients[i].deadline) {
-					answer_client(r, now, &q->clients[i], DNS_RC_SERVFAIL, NULL,
-						      0, NULL, q->qtype, q->qclass, &WHY_TIMEOUT);
+					if (!answer_stale(r, now, q, &q->clients[i], 1))
+						answer_client(r, now, &q->clients[i],
+							      DNS_RC_SERVFAIL, NULL, 0, NULL,
+							      q->qtype, q->qclass, &WHY_TIMEOUT);
 					q->clients[i] = q->clients[--q->nclients];
 				} else {
 					i++;
@@ -1904,6 +1947,8 @@ int resolver_new(const struct resolver_config *c, struct resolver **out)
 	r->dead.next = r->dead.prev = &r->dead;
 	r->txns.next = r->txns.prev = &r->txns;
 	int rc = cache_new(c->cache_max_bytes, &r->cache);
+	if (rc == 0)
+		cache_set_stale(r->cache, c->serve_stale_max_s);
 	if (rc == 0)
 		rc = infra_new(c->infra_max_servers, &r->infra);
 	if (rc == 0)

@@ -65,13 +65,19 @@ struct resolver_config {
 	struct resolver_random random;
 
 	/* Cache (spec 3, 5, 6). */
-	size_t cache_max_bytes;        /* RRsets, negative and failure entries; LRU eviction */
-	uint32_t max_cache_ttl;        /* s, 86400 (spec 6.2) */
-	uint32_t min_cache_ttl;        /* s, 0 (spec 6.4) */
-	uint32_t max_negative_ttl;     /* s, 3600 (spec 5.2) */
-	uint32_t failure_ttl_min;      /* s, 5: first failure of a question (spec 5.6, RFC 9520) */
-	uint32_t failure_ttl_max;      /* s, 300: backoff doubles up to here, never more */
-	uint32_t lame_ttl;             /* s, 900: a server lame for a zone (spec 2.6) */
+	size_t cache_max_bytes;    /* RRsets, negative and failure entries; LRU eviction */
+	uint32_t max_cache_ttl;    /* s, 86400 (spec 6.2) */
+	uint32_t min_cache_ttl;    /* s, 0 (spec 6.4) */
+	uint32_t max_negative_ttl; /* s, 3600 (spec 5.2) */
+	uint32_t failure_ttl_min;  /* s, 5: first failure of a question (spec 5.6, RFC 9520) */
+	uint32_t failure_ttl_max;  /* s, 300: backoff doubles up to here, never more */
+	uint32_t lame_ttl;         /* s, 900: a server lame for a zone (spec 2.6) */
+	/*
+	 * Serve-stale (RFC 8767, spec 13.1): when resolution fails or the client's time is up,
+	 * answer from data expired less than this long ago, at TTL 30 with EDE 3. 0 (the
+	 * default): off. RFC 8767 suggests 1 to 3 days.
+	 */
+	uint32_t serve_stale_max_s;
 	size_t infra_max_servers;      /* infrastructure cache entries, LRU eviction */
 	uint16_t edns_udp_size;        /* 1232 (spec 9.1), upstream and towards clients */
 	uint16_t upstream_port;        /* 53; the sandbox may set another (spec 15.2) */
@@ -232,7 +238,8 @@ struct resolver_stats {
 	uint64_t replies_truncated; /* TC=1, retried over TCP (spec 9.3) */
 	uint64_t timeouts;
 	uint64_t servfail_answers;
-	uint64_t limit_hits; /* a work limit stopped a resolution (spec 11) */
+	uint64_t stale_answers; /* serve-stale (spec 13.1) */
+	uint64_t limit_hits;    /* a work limit stopped a resolution (spec 11) */
 	uint64_t cache_bytes;
 	uint64_t cache_entries;
 	uint64_t evictions;

@@ -1502,6 +1502,50 @@ static void test_12_5_mutated_replies(void **state)
 	}
 }
 
+static void stale_on(struct resolver_config *c)
+{
+	c->serve_stale_max_s = 86400;
+}
+
+/* 13.1 (SHOULD): serve-stale: expired data at TTL 30 with EDE 3 when the servers are gone. */
+static void test_13_1_serve_stale(void **state)
+{
+	for (int on = 0; on < 2; on++) {
+		static struct rule rules[] = {
+			{"", NULL, 0, 0, 0, NULL, NULL, NULL, M_DROP}, /* switched on below */
+		};
+		rules[0].servers = "";
+		struct net *n = net_new_cfg(N(rules), on ? stale_on : NULL);
+		struct reply r = resolve(n, "www.example.com.", DNS_T_A);
+		reply_free(&r);
+		run_until(n, n->now + 400000);
+		rules[0].servers = HOSTED; /* the hosted servers are down */
+		uint64_t tok = ask_raw(n, "www.example.com.", DNS_T_A, DNS_F_RD, true, false, 1);
+		r = wait_answer(n, tok);
+		char text[64];
+		if (!on) {
+			assert_int_equal(RCODE(r), DNS_RC_SERVFAIL);
+		} else {
+			assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+			assert_true(has_rr(&r, WIRE_ANSWER, "www.example.com.", DNS_T_CNAME, NULL));
+			assert_true(has_rr(&r, WIRE_ANSWER, "example.com.", DNS_T_A, "192.0.2.10"));
+			assert_int_equal(ttl_of(&r, "example.com.", DNS_T_A), 30);
+			assert_int_equal(ede_of(n, tok, text, sizeof(text)), 3);
+			/* After the failure is cached, still stale, not SERVFAIL. */
+			run_until(n, n->now + 10000);
+			tok = ask_raw(n, "www.example.com.", DNS_T_A, DNS_F_RD, true, false, 2);
+			reply_free(&r);
+			r = wait_answer(n, tok);
+			assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+			struct resolver_stats st;
+			resolver_get_stats(n->r, &st);
+			assert_int_equal(st.stale_answers, 2);
+		}
+		reply_free(&r);
+		net_free(n);
+	}
+}
+
 static void tiny_cache(struct resolver_config *c)
 {
 	c->cache_max_bytes = 2048; /* about three entries */
@@ -1641,6 +1685,7 @@ int main(void)
 		cmocka_unit_test(test_12_5_mutated_replies),
 		cmocka_unit_test(test_12_6_extended_errors),
 		cmocka_unit_test(test_15_1_loopback_upstreams_refused),
+		cmocka_unit_test(test_13_1_serve_stale),
 		cmocka_unit_test(test_tiny_cache_still_resolves),
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_registration_negative_cache_and_flush),
