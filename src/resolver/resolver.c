@@ -82,6 +82,8 @@ struct rq {
 	struct rq *qnext;      /* client questions: hash bucket chain */
 	uint64_t qhash;
 	bool waiting_prime, primed, no_prime, is_prime, dead, done, need_cut;
+	bool skip_lookup; /* the cached answer is what it refreshes */
+	bool prefetching; /* a background refresh (spec 13.2): clients never wait on it */
 	unsigned depth;
 	struct budget own_budget;
 	struct budget *budget;
@@ -1060,8 +1062,9 @@ static void advance(struct resolver *r, uint64_t now, struct rq *q)
 		return;
 	}
 	if (q->need_cut) {
-		if (lookup_cache(r, now, q) == LOOKUP_DONE)
+		if (!q->skip_lookup && lookup_cache(r, now, q) == LOOKUP_DONE)
 			return;
+		q->skip_lookup = false;
 		enum cut_result cr = find_cut(r, now, q);
 		if (cr == CUT_FAIL) {
 			fail(r, now, q, false);
@@ -1618,6 +1621,64 @@ void resolver_upstream_error(struct resolver *r, uint64_t now, uint64_t handle)
 
 /* --- clients --- */
 
+/* Client questions in flight, by (name, type, class): spec 12.3. */
+static uint64_t question_hash(const uint8_t *name, uint16_t type, uint16_t rclass)
+{
+	return dns_name_hash(name) ^ ((uint64_t)type << 16 | rclass);
+}
+
+/* A question in flight; prefetches count only when `prefetches` (clients use the cache). */
+static struct rq *question_find(struct resolver *r, uint64_t qh, const uint8_t *name, uint16_t type,
+				uint16_t rclass, bool prefetches)
+{
+	for (struct rq *x = r->questions[qh % Q_BUCKETS]; x; x = x->qnext)
+		if (x->qhash == qh && !x->done && (prefetches || !x->prefetching) &&
+		    x->qtype == type && x->qclass == rclass && dns_name_equal(x->orig, name))
+			return x;
+	return NULL;
+}
+
+static struct rq *question_new(struct resolver *r, uint64_t now, const uint8_t *name, uint16_t type,
+			       uint16_t rclass, uint64_t qh)
+{
+	struct rq *q = rq_new(r, now, name, type, rclass);
+	if (!q)
+		return NULL;
+	dns_name_lower(q->orig);
+	dns_name_lower(q->qname);
+	name_copy(q->sname, q->qname);
+	r->nclient_rqs++;
+	q->qhash = qh;
+	q->qnext = r->questions[qh % Q_BUCKETS];
+	r->questions[qh % Q_BUCKETS] = q;
+	return q;
+}
+
+/*
+ * Prefetch (spec 13.2): a question answered from the cache whose final RRset is in the last
+ * tenth of its TTL is resolved again in the background, once (deduplicated like any
+ * question), so that popular names never expire.
+ */
+static void prefetch(struct resolver *r, uint64_t now, const struct rq *done)
+{
+	if (!r->cfg.prefetch || done->rcode != DNS_RC_NOERROR || !done->nchain)
+		return;
+	const struct rrset *last = done->chain[done->nchain - 1];
+	if (last->type != done->qtype || last->ttl < 10 ||
+	    (uint64_t)rrset_ttl_left(last, now) * 10 >= last->ttl)
+		return;
+	uint64_t qh = question_hash(last->owner, done->qtype, done->qclass);
+	if (question_find(r, qh, last->owner, done->qtype, done->qclass, true) ||
+	    r->nclient_rqs >= r->cfg.max_client_queries)
+		return;
+	struct rq *q = question_new(r, now, last->owner, done->qtype, done->qclass, qh);
+	if (!q)
+		return;
+	q->skip_lookup = q->prefetching = true;
+	r->st.prefetches++;
+	advance(r, now, q);
+}
+
 static void answer_error(struct resolver *r, uint64_t token, const struct dns_query *q,
 			 const uint8_t *msg, bool tcp, uint16_t rcode)
 {
@@ -1689,12 +1750,8 @@ void resolver_client_query(struct resolver *r, uint64_t now, uint64_t token, con
 	memcpy(c.qname, dq.qname, dq.qname_len);
 
 	/* spec 12.3: one resolution per question, however many clients ask it. */
-	uint64_t qh = dns_name_hash(dq.qname) ^ ((uint64_t)dq.qtype << 16 | dq.qclass);
-	struct rq *q = NULL;
-	for (struct rq *x = r->questions[qh % Q_BUCKETS]; x && !q; x = x->qnext)
-		if (x->qhash == qh && !x->done && x->qtype == dq.qtype && x->qclass == dq.qclass &&
-		    dns_name_equal(x->orig, dq.qname))
-			q = x;
+	uint64_t qh = question_hash(dq.qname, dq.qtype, dq.qclass);
+	struct rq *q = question_find(r, qh, dq.qname, dq.qtype, dq.qclass, false);
 	bool fresh = !q;
 	if (!q) {
 		if (r->nclient_rqs >= r->cfg.max_client_queries) { /* spec 11.3 */
@@ -1703,18 +1760,12 @@ void resolver_client_query(struct resolver *r, uint64_t now, uint64_t token, con
 				      dq.qclass, &WHY_BUSY);
 			return;
 		}
-		q = rq_new(r, now, dq.qname, dq.qtype, dq.qclass);
+		q = question_new(r, now, dq.qname, dq.qtype, dq.qclass, qh);
 		if (!q) {
 			answer_client(r, now, &c, DNS_RC_SERVFAIL, NULL, 0, NULL, dq.qtype,
 				      dq.qclass, &WHY_BUSY);
 			return;
 		}
-		dns_name_lower(q->orig);
-		dns_name_lower(q->qname);
-		r->nclient_rqs++;
-		q->qhash = qh;
-		q->qnext = r->questions[qh % Q_BUCKETS];
-		r->questions[qh % Q_BUCKETS] = q;
 	}
 	if (q->nclients >= r->cfg.max_waiting_clients) {
 		r->st.limit_hits++;
@@ -1744,8 +1795,10 @@ void resolver_client_query(struct resolver *r, uint64_t now, uint64_t token, con
 		} else {
 			advance(r, now, q);
 		}
-		if (q->done && r->st.upstream_sent == sent)
+		if (q->done && r->st.upstream_sent == sent) {
 			r->st.cache_answers++;
+			prefetch(r, now, q);
+		}
 	}
 	free_dead(r);
 }

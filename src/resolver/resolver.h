@@ -78,6 +78,11 @@ struct resolver_config {
 	 * default): off. RFC 8767 suggests 1 to 3 days.
 	 */
 	uint32_t serve_stale_max_s;
+	/*
+	 * Prefetch (spec 13.2): a cache hit in the last tenth of the TTL refreshes the RRset in
+	 * the background. Off by default (as Unbound).
+	 */
+	bool prefetch;
 	size_t infra_max_servers;      /* infrastructure cache entries, LRU eviction */
 	uint16_t edns_udp_size;        /* 1232 (spec 9.1), upstream and towards clients */
 	uint16_t upstream_port;        /* 53; the sandbox may set another (spec 15.2) */
@@ -239,6 +244,7 @@ struct resolver_stats {
 	uint64_t timeouts;
 	uint64_t servfail_answers;
 	uint64_t stale_answers; /* serve-stale (spec 13.1) */
+	uint64_t prefetches;    /* background refreshes started (spec 13.2) */
 	uint64_t limit_hits;    /* a work limit stopped a resolution (spec 11) */
 	uint64_t cache_bytes;
 	uint64_t cache_entries;

@@ -1546,6 +1546,39 @@ static void test_13_1_serve_stale(void **state)
 	}
 }
 
+static void prefetch_on(struct resolver_config *c)
+{
+	c->prefetch = true;
+}
+
+/* 13.2 (SHOULD): a hit in the last tenth of the TTL refreshes the RRset in the background. */
+static void test_13_2_prefetch(void **state)
+{
+	struct net *n = net_new_cfg(NULL, 0, prefetch_on);
+	struct reply r = resolve(n, "example.com.", DNS_T_A);
+	reply_free(&r);
+	run_until(n, n->now + 200000); /* 100 s left of 300: no prefetch */
+	r = resolve(n, "example.com.", DNS_T_A);
+	reply_free(&r);
+	assert_int_equal(sent_count(n, "127.0.0.4", "example.com.", DNS_T_A) +
+				 sent_count(n, "127.0.0.5", "example.com.", DNS_T_A),
+			 1);
+	run_until(n, n->now + 80000); /* 20 s left: answered from the cache, and refreshed */
+	uint64_t tok = ask_raw(n, "example.com.", DNS_T_A, DNS_F_RD, true, false, 9);
+	size_t len;
+	assert_non_null(answer_for(n, tok, &len)); /* at once */
+	tok = ask_raw(n, "example.com.", DNS_T_A, DNS_F_RD, true, false, 10);
+	assert_non_null(answer_for(n, tok, &len)); /* the same again: at once, one refresh only */
+	run_until(n, n->now + 1000);
+	assert_int_equal(sent_count(n, "127.0.0.4", "example.com.", DNS_T_A) +
+				 sent_count(n, "127.0.0.5", "example.com.", DNS_T_A),
+			 2);
+	struct resolver_cache_info i;
+	assert_true(cached(n, "example.com.", DNS_T_A, &i));
+	assert_true(i.ttl >= 298);
+	net_free(n);
+}
+
 static void tiny_cache(struct resolver_config *c)
 {
 	c->cache_max_bytes = 2048; /* about three entries */
@@ -1686,6 +1719,7 @@ int main(void)
 		cmocka_unit_test(test_12_6_extended_errors),
 		cmocka_unit_test(test_15_1_loopback_upstreams_refused),
 		cmocka_unit_test(test_13_1_serve_stale),
+		cmocka_unit_test(test_13_2_prefetch),
 		cmocka_unit_test(test_tiny_cache_still_resolves),
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_registration_negative_cache_and_flush),
