@@ -1170,6 +1170,26 @@ static uint32_t negative_ttl(const struct resolver *r, const struct rrset *soa)
 }
 
 /*
+ * Ghost domains (spec 3.5): the child's own NS set must not keep a delegation alive after the
+ * parent removed it. It lives no longer than the parent's NS RRset that led to it, and is not
+ * cached at all when that one is gone. The root has no parent: priming is cached as it is.
+ */
+static bool child_ns_capped(struct resolver *r, uint64_t now, struct rrset *ns)
+{
+	if (!*ns->owner)
+		return true;
+	const struct rrset *parent =
+		cache_get_rrset(r->cache, now, ns->owner, DNS_T_NS, ns->rclass, RESOLVER_RANK_NONE);
+	if (!parent)
+		return false;
+	if (ns->expire > parent->expire) {
+		ns->expire = parent->expire;
+		ns->ttl = rrset_ttl_left(parent, now);
+	}
+	return true;
+}
+
+/*
  * Glue for one NS name: its A/AAAA from the additional section, only when the name is inside
  * the zone the server was asked about (spec 3.2). Cached at the rank of glue (it reaches
  * servers, never answers clients) and put into s, even at TTL 0 (spec 6.3).
@@ -1285,7 +1305,8 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 		return;
 	}
 	for (unsigned i = 0; i < o->nchain; i++)
-		cache_store(r, now, o->chain[i]);
+		if (o->chain[i]->type != DNS_T_NS || child_ns_capped(r, now, o->chain[i]))
+			cache_store(r, now, o->chain[i]);
 	if (final) {
 		o->kind = OUT_ANSWER;
 		if (t->qtype == DNS_T_NS)

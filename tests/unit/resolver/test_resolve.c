@@ -1628,6 +1628,38 @@ static void test_flush(void **state)
 }
 
 /*
+ * 3.5 (SHOULD): ghost domains. The child's NS set, asked for late, does not keep the
+ * delegation alive once the parent's (the registry's) NS RRset has expired and the
+ * domain has been deleted there (sandbox-internet.md §4.2).
+ */
+static void test_3_5_no_ghost_domain(void **state)
+{
+	static struct rule rules[] = {
+		{GTLD, "~newshop.com.", 0, 0, 0, NULL, "newshop.com. 172800 NS ns-1.sbxdns-01.com.",
+		 "ns-1.sbxdns-01.com. 172800 A 127.0.0.4"},
+		{HOSTED, "newshop.com.", DNS_T_NS, AA, 0,
+		 "newshop.com. 172800 NS ns-1.sbxdns-01.com."},
+		{HOSTED, "www.newshop.com.", DNS_T_A, AA, 0, "www.newshop.com. 300 A 192.0.2.50"},
+	};
+	rules[0].servers = GTLD;
+	struct net *n = net_new(N(rules));
+	struct reply r = resolve(n, "www.newshop.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	reply_free(&r);
+	run_until(n, n->now + 80000000ull);
+	r = resolve(n, "newshop.com.", DNS_T_NS); /* the child's answer, 80000 s later */
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	assert_true(ttl_of(&r, "newshop.com.", DNS_T_NS) <= 86400 - 80000);
+	reply_free(&r);
+	rules[0].servers = ""; /* deleted at the registry */
+	run_until(n, n->now + 10000000ull);
+	r = resolve(n, "www.newshop.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NXDOMAIN);
+	reply_free(&r);
+	net_free(n);
+}
+
+/*
  * The registration story of sandbox-internet.md §4.3: a name asked before it is registered
  * stays NXDOMAIN for the com SOA's 900 s; a flush of the name (what the registrar will ask
  * for) makes it resolve at once.
@@ -1723,6 +1755,7 @@ int main(void)
 		cmocka_unit_test(test_tiny_cache_still_resolves),
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_registration_negative_cache_and_flush),
+		cmocka_unit_test(test_3_5_no_ghost_domain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
