@@ -39,7 +39,7 @@ struct server {
 
 struct zcut {
 	uint8_t zone[DNS_NAME_MAXLEN];
-	bool from_hints;
+	bool from_hints, from_stub;
 	unsigned nservers;
 	struct server *servers;
 };
@@ -131,7 +131,13 @@ struct resolver {
 	struct resolver_config cfg;
 	struct cache *cache;
 	struct infra *infra;
-	struct rrset *hint_ns;    /* the root NS RRset of the hints */
+	struct rrset *hint_ns; /* the root NS RRset of the hints */
+	struct stub {
+		uint8_t zone[DNS_NAME_MAXLEN];
+		unsigned naddr;
+		struct resolver_addr addr[MAX_ADDRS];
+	} * stubs;
+	unsigned nstubs;
 	struct rrset **hint_addr; /* their A/AAAA RRsets */
 	unsigned nhint_addr;
 	struct rq rqs, dead; /* list sentinels */
@@ -869,6 +875,31 @@ static bool cut_from_hints(struct resolver *r, uint64_t now, struct zcut *c)
 	return true;
 }
 
+/* A stub zone configured for exactly `zone` (spec 1.6): its servers make the cut. */
+static bool cut_from_stub(struct resolver *r, struct zcut *c, const uint8_t *zone)
+{
+	for (unsigned i = 0; i < r->nstubs; i++) {
+		const struct stub *st = &r->stubs[i];
+		if (!dns_name_equal(st->zone, zone))
+			continue;
+		struct server *s = calloc(1, sizeof(*s));
+		if (!s)
+			return false;
+		cut_clear(c);
+		name_copy(c->zone, st->zone);
+		c->from_hints = false;
+		c->from_stub = true;
+		c->servers = s;
+		c->nservers = 1;
+		name_copy(s->name, st->zone); /* no name: the addresses are all there is */
+		s->naddr = (uint8_t)st->naddr;
+		memcpy(s->addr, st->addr, st->naddr * sizeof(*st->addr));
+		s->lookup_done = true;
+		return true;
+	}
+	return false;
+}
+
 /* Could this cut's servers ever be reached: an address, or a name outside the zone? */
 static bool cut_usable(const struct zcut *c)
 {
@@ -890,6 +921,8 @@ static enum cut_result find_cut(struct resolver *r, uint64_t now, struct rq *q)
 	if (q->qtype == DNS_T_DS && *n) /* DS lives on the parent side of a cut */
 		n = name_parent(n);
 	for (;; n = name_parent(n)) {
+		if (cut_from_stub(r, &q->cut, n))
+			return CUT_OK;
 		const struct rrset *ns = cache_get_rrset(r->cache, now, n, DNS_T_NS, q->qclass,
 							 RESOLVER_RANK_NONAUTH_NS);
 		if (ns) {
@@ -1100,7 +1133,7 @@ static void advance(struct resolver *r, uint64_t now, struct rq *q)
 	}
 	if (start_target(r, now, q) || q->nsub > 0 || q->ntxns > 0)
 		return; /* an address lookup or a late reply may still help */
-	if (!*q->cut.zone && !q->cut.from_hints) {
+	if (!*q->cut.zone && !q->cut.from_hints && !q->cut.from_stub) {
 		/* Root servers unreachable through the primed data: back to the hints (1.4). */
 		if (cut_from_hints(r, now, &q->cut)) {
 			advance(r, now, q);
@@ -2007,6 +2040,26 @@ size_t resolver_iana_hints(const struct resolver_rr **out)
 	return 26;
 }
 
+static int load_stubs(struct resolver *r, const struct resolver_config *c)
+{
+	if (!c->nstubs)
+		return 0;
+	r->stubs = calloc(c->nstubs, sizeof(*r->stubs));
+	if (!r->stubs)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nstubs; i++) {
+		const struct resolver_stub *in = &c->stubs[i];
+		if (!in->zone || !in->naddrs)
+			return -EINVAL;
+		struct stub *st = &r->stubs[r->nstubs++];
+		name_copy(st->zone, in->zone);
+		dns_name_lower(st->zone);
+		st->naddr = in->naddrs < MAX_ADDRS ? (unsigned)in->naddrs : MAX_ADDRS;
+		memcpy(st->addr, in->addrs, st->naddr * sizeof(*st->addr));
+	}
+	return 0;
+}
+
 int resolver_new(const struct resolver_config *c, struct resolver **out)
 {
 	if (!c->random.fill)
@@ -2017,6 +2070,8 @@ int resolver_new(const struct resolver_config *c, struct resolver **out)
 	r->cfg = *c;
 	r->cfg.hints = NULL;
 	r->cfg.nhints = 0;
+	r->cfg.stubs = NULL;
+	r->cfg.nstubs = 0;
 	r->rqs.next = r->rqs.prev = &r->rqs;
 	r->dead.next = r->dead.prev = &r->dead;
 	r->txns.next = r->txns.prev = &r->txns;
@@ -2027,6 +2082,8 @@ int resolver_new(const struct resolver_config *c, struct resolver **out)
 		rc = infra_new(c->infra_max_servers, &r->infra);
 	if (rc == 0)
 		rc = load_hints(r, c);
+	if (rc == 0)
+		rc = load_stubs(r, c);
 	if (rc < 0) {
 		resolver_free(r);
 		return rc;
@@ -2054,6 +2111,7 @@ void resolver_free(struct resolver *r)
 	for (unsigned i = 0; i < r->nhint_addr; i++)
 		free(r->hint_addr[i]);
 	free(r->hint_addr);
+	free(r->stubs);
 	free(r);
 }
 

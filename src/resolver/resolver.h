@@ -56,6 +56,17 @@ struct resolver_random {
 };
 
 /*
+ * A stub zone (spec 1.6): these servers, at these ports, are authoritative for the zone and
+ * are asked directly (RD=0) instead of following referrals from the root. For split DNS and
+ * for pointing at a test server. At most 8 addresses are used.
+ */
+struct resolver_stub {
+	const uint8_t *zone; /* wire format */
+	const struct resolver_addr *addrs;
+	size_t naddrs;
+};
+
+/*
  * Limits and defaults. resolver_config_default() fills the Unbound/Knot values named in the
  * spec; the caller then sets the hints and whatever it wants to change.
  */
@@ -63,6 +74,8 @@ struct resolver_config {
 	const struct resolver_rr *hints; /* root hints (spec 1.1): copied by resolver_new */
 	size_t nhints;
 	struct resolver_random random;
+	const struct resolver_stub *stubs; /* copied by resolver_new */
+	size_t nstubs;
 
 	/* Cache (spec 3, 5, 6). */
 	size_t cache_max_bytes;    /* RRsets, negative and failure entries; LRU eviction */

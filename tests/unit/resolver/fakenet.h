@@ -96,7 +96,7 @@ struct sent {
 	char qname[256];
 	uint16_t qtype;
 	bool tcp, edns;
-	uint16_t id, udp_size;
+	uint16_t id, udp_size, port;
 };
 
 struct delivery {
@@ -432,6 +432,7 @@ static inline void on_send(struct net *n, const struct resolver_action *a)
 	s->tcp = a->kind == RESOLVER_ACT_SEND_TCP;
 	s->edns = edns;
 	s->id = m.id;
+	s->port = a->addr.port;
 	assert_int_equal(a->id, m.id);
 	s->udp_size = edns ? get_u16(a->msg + a->len - 11 + 3) : 0;
 	struct rule *ru = n->outage ? NULL : find_rule(n, ip, m.qname, m.qtype);

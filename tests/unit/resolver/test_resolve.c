@@ -1609,6 +1609,57 @@ static void test_tiny_cache_still_resolves(void **state)
 	net_free(n);
 }
 
+static struct resolver_addr stub_addrs[1];
+static struct resolver_stub stubs[1];
+
+static void with_stub(struct resolver_config *c)
+{
+	static uint8_t zone[DNS_NAME_MAXLEN];
+	assert_true(dns_name_from_text("corp.example.", NULL, zone) > 0);
+	addr4(&stub_addrs[0], "127.0.0.50", 5353);
+	stubs[0] = (struct resolver_stub){zone, stub_addrs, 1};
+	c->stubs = stubs;
+	c->nstubs = 1;
+}
+
+/* 1.6 (SHOULD): a stub zone is asked directly, at its own port; the rest goes by the root. */
+static void test_1_6_stub_zone(void **state)
+{
+	static struct rule rules[] = {
+		{"127.0.0.50", "www.corp.example.", DNS_T_A, AA, 0,
+		 "www.corp.example. 60 A 10.1.2.3"},
+	};
+	struct net *n = net_new_cfg(N(rules), with_stub);
+	struct reply r = resolve(n, "WWW.corp.example.", DNS_T_A);
+	assert_true(has_rr(&r, WIRE_ANSWER, "www.corp.example.", DNS_T_A, "10.1.2.3"));
+	reply_free(&r);
+	assert_int_equal(n->nsent, 1);
+	assert_string_equal(n->sent[0].server, "127.0.0.50");
+	assert_int_equal(n->sent[0].port, 5353);
+	r = resolve(n, "example.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	reply_free(&r);
+	assert_int_equal(n->sent[1].port, 53);
+	net_free(n);
+}
+
+static void port_5300(struct resolver_config *c)
+{
+	c->upstream_port = 5300;
+}
+
+/* 15.2 (SHOULD): every iterative query to one configured port (the sandbox without root). */
+static void test_15_2_upstream_port(void **state)
+{
+	struct net *n = net_new_cfg(NULL, 0, port_5300);
+	struct reply r = resolve(n, "www.example.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	reply_free(&r);
+	for (size_t k = 0; k < n->nsent; k++)
+		assert_int_equal(n->sent[k].port, 5300);
+	net_free(n);
+}
+
 /* Flushing a name makes the next query go upstream (spec 12.7, for the registrar). */
 static void test_flush(void **state)
 {
@@ -1750,6 +1801,8 @@ int main(void)
 		cmocka_unit_test(test_12_5_mutated_replies),
 		cmocka_unit_test(test_12_6_extended_errors),
 		cmocka_unit_test(test_15_1_loopback_upstreams_refused),
+		cmocka_unit_test(test_15_2_upstream_port),
+		cmocka_unit_test(test_1_6_stub_zone),
 		cmocka_unit_test(test_13_1_serve_stale),
 		cmocka_unit_test(test_13_2_prefetch),
 		cmocka_unit_test(test_tiny_cache_still_resolves),
