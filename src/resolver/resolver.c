@@ -97,7 +97,7 @@ struct rq {
 	bool qmin_off;                    /* relaxed fallback: the full name from now on */
 	unsigned restarts, step_sends, step_targets, nsub;
 	unsigned nkids; /* address lookups started and not yet killed */
-	uint64_t deadline;
+	uint64_t started, deadline;
 	struct zcut cut;
 	struct txn *current; /* the upstream query we wait on; NULL after its soft timeout */
 	struct txn *txns[MAX_TXNS_PER_RQ];
@@ -150,6 +150,7 @@ struct resolver {
 	struct rq *questions[Q_BUCKETS];
 	uint64_t next_handle;
 	unsigned outage_streak;
+	uint64_t unwanted; /* unmatched replies since the last flush */
 	struct resolver_action *acts;
 	size_t nacts, head, capacts;
 	struct resolver_stats st;
@@ -179,6 +180,7 @@ void resolver_config_default(struct resolver_config *c)
 	c->max_ns_per_rrset = 20;
 	c->max_cname_per_message = 11;
 	c->max_client_queries = 1024;
+	c->jostle_ms = 200;
 	c->max_waiting_clients = 64;
 	c->client_timeout_ms = 2000;
 	c->resolution_timeout_ms = 10000;
@@ -519,6 +521,7 @@ static struct rq *rq_new(struct resolver *r, uint64_t now, const uint8_t *qname,
 	q->qmin_labels = 1;
 	q->budget = &q->own_budget;
 	q->need_cut = true;
+	q->started = now;
 	q->deadline = now + r->cfg.resolution_timeout_ms;
 	rq_link(&r->rqs, q);
 	return q;
@@ -1618,6 +1621,8 @@ static void handle_reply(struct resolver *r, uint64_t now, struct txn *t, const 
 	outcome_free(&o);
 }
 
+static void unwanted(struct resolver *r);
+
 void resolver_upstream_reply(struct resolver *r, uint64_t now, uint64_t handle,
 			     const struct resolver_addr *from, const uint8_t *msg, size_t len)
 {
@@ -1628,7 +1633,7 @@ void resolver_upstream_reply(struct resolver *r, uint64_t now, uint64_t handle,
 	if (!t || !from || !addr_equal(from, &t->addr) || len < DNS_HEADER_SIZE ||
 	    get_u16(msg) != t->id || !(get_u16(msg + 2) & DNS_F_QR) ||
 	    DNS_OPCODE(get_u16(msg + 2)) != DNS_OP_QUERY) {
-		r->st.replies_unmatched++;
+		unwanted(r);
 		return;
 	}
 	/* An error with no question at all: nothing in it can be cached, its rcode counts. */
@@ -1638,11 +1643,23 @@ void resolver_upstream_reply(struct resolver *r, uint64_t now, uint64_t handle,
 		     rcode == DNS_RC_SERVFAIL || rcode == DNS_RC_REFUSED);
 	if (!bare && (!wire_peek_question(msg, len, &m) || m.qtype != t->qtype ||
 		      m.qclass != t->qclass || !dns_name_equal(m.qname, t->qname))) {
-		r->st.replies_unmatched++;
+		unwanted(r);
 		return;
 	}
 	handle_reply(r, now, t, msg, len, bare);
 	free_dead(r);
+}
+
+/* Spec 7.7: too many unmatched replies, someone is trying to poison us: start afresh. */
+static void unwanted(struct resolver *r)
+{
+	r->st.replies_unmatched++;
+	if (r->cfg.unwanted_reply_threshold && ++r->unwanted >= r->cfg.unwanted_reply_threshold) {
+		cache_flush(r->cache, NULL, false);
+		infra_flush(r->infra);
+		r->unwanted = 0;
+		r->st.unwanted_flushes++;
+	}
 }
 
 /* A failed transaction: every waiter moves to another server. */
@@ -1674,6 +1691,23 @@ void resolver_upstream_error(struct resolver *r, uint64_t now, uint64_t handle)
 }
 
 /* --- clients --- */
+
+/*
+ * Spec 11.3: the table of questions is full. The oldest question that has run longer than
+ * jostle_ms gives way (its clients hear SERVFAIL, or stale data), as Unbound's jostle-timeout.
+ */
+static void jostle(struct resolver *r, uint64_t now)
+{
+	struct rq *old = NULL;
+	for (struct rq *q = r->rqs.next; q != &r->rqs; q = q->next)
+		if (!q->parent && !q->is_prime && !q->done && (!old || q->started < old->started))
+			old = q;
+	if (!old || now - old->started < r->cfg.jostle_ms)
+		return;
+	r->st.jostled++;
+	old->why = &WHY_BUSY;
+	finish(r, now, old, DNS_RC_SERVFAIL); /* not a failure of the name: nothing cached */
+}
 
 /* Client questions in flight, by (name, type, class): spec 12.3. */
 static uint64_t question_hash(const uint8_t *name, uint16_t type, uint16_t rclass)
@@ -1808,6 +1842,8 @@ void resolver_client_query(struct resolver *r, uint64_t now, uint64_t token, con
 	struct rq *q = question_find(r, qh, dq.qname, dq.qtype, dq.qclass, false);
 	bool fresh = !q;
 	if (!q) {
+		if (r->nclient_rqs >= r->cfg.max_client_queries)
+			jostle(r, now);
 		if (r->nclient_rqs >= r->cfg.max_client_queries) { /* spec 11.3 */
 			r->st.limit_hits++;
 			answer_client(r, now, &c, DNS_RC_SERVFAIL, NULL, 0, NULL, dq.qtype,

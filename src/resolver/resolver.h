@@ -96,6 +96,11 @@ struct resolver_config {
 	 * the background. Off by default (as Unbound).
 	 */
 	bool prefetch;
+	/*
+	 * Spec 7.7: after this many replies that matched nothing (a spoofing attempt in
+	 * progress), the cache and the infrastructure cache are flushed. 0 (default): never.
+	 */
+	uint64_t unwanted_reply_threshold;
 	size_t infra_max_servers;      /* infrastructure cache entries, LRU eviction */
 	uint16_t edns_udp_size;        /* 1232 (spec 9.1), upstream and towards clients */
 	uint16_t upstream_port;        /* 53; the sandbox may set another (spec 15.2) */
@@ -121,9 +126,10 @@ struct resolver_config {
 	unsigned max_ns_per_rrset;           /* NS records considered per delegation, 20 */
 	unsigned max_cname_per_message;      /* CNAMEs taken from one response, 11 (spec 11.7) */
 	unsigned max_client_queries;         /* distinct questions in flight, 1024 (spec 11.3) */
-	unsigned max_waiting_clients;        /* clients waiting on one question, 64 */
-	uint32_t client_timeout_ms;          /* answer SERVFAIL after this, 2000 (spec 10.5) */
-	uint32_t resolution_timeout_ms;      /* abandon a resolution after this, 10000 */
+	uint32_t jostle_ms; /* when full, a question older than this makes room, 200 (Unbound) */
+	unsigned max_waiting_clients;   /* clients waiting on one question, 64 */
+	uint32_t client_timeout_ms;     /* answer SERVFAIL after this, 2000 (spec 10.5) */
+	uint32_t resolution_timeout_ms; /* abandon a resolution after this, 10000 */
 };
 
 void resolver_config_default(struct resolver_config *c);
@@ -262,5 +268,7 @@ struct resolver_stats {
 	uint64_t cache_bytes;
 	uint64_t cache_entries;
 	uint64_t evictions;
+	uint64_t unwanted_flushes; /* spec 7.7 */
+	uint64_t jostled;          /* old questions dropped for new ones (spec 11.3) */
 };
 void resolver_get_stats(const struct resolver *r, struct resolver_stats *s);

@@ -1335,6 +1335,52 @@ static void test_11_3_queries_in_progress_capped(void **state)
 	net_free(n);
 }
 
+/* 11.3: ... unless the oldest has run for more than 200 ms: it gives way (jostle). */
+static void test_11_3_jostle(void **state)
+{
+	struct net *n = net_new_cfg(N(dead_zone), two_clients);
+	uint64_t a = ask_raw(n, "a.dead.com.", DNS_T_A, DNS_F_RD, true, false, 1);
+	run_until(n, n->now + 100);
+	uint64_t b = ask_raw(n, "b.dead.com.", DNS_T_A, DNS_F_RD, true, false, 2);
+	run_until(n, n->now + 150);
+	uint64_t c = ask_raw(n, "c.dead.com.", DNS_T_A, DNS_F_RD, true, false, 3);
+	size_t len;
+	const uint8_t *m = answer_for(n, a, &len); /* the oldest gave way */
+	assert_non_null(m);
+	assert_int_equal(DNS_RCODE(get_u16(m + 2)), DNS_RC_SERVFAIL);
+	assert_null(answer_for(n, b, &len));
+	assert_null(answer_for(n, c, &len)); /* accepted, being resolved */
+	struct resolver_stats st;
+	resolver_get_stats(n->r, &st);
+	assert_int_equal(st.jostled, 1);
+	assert_false(cached(n, "a.dead.com.", DNS_T_A, NULL)); /* no failure cached for it */
+	net_free(n);
+}
+
+static void unwanted_3(struct resolver_config *c)
+{
+	c->unwanted_reply_threshold = 3;
+}
+
+/* 7.7 (SHOULD): past a threshold of unmatched replies, the caches are flushed. */
+static void test_7_7_unwanted_reply_threshold(void **state)
+{
+	struct net *n = net_new_cfg(NULL, 0, unwanted_3);
+	struct reply r = resolve(n, "example.com.", DNS_T_A);
+	reply_free(&r);
+	assert_true(cached(n, "example.com.", DNS_T_A, NULL));
+	struct resolver_addr from;
+	addr4(&from, "127.0.0.4", 53);
+	uint8_t junk[32] = {0};
+	for (int k = 0; k < 3; k++)
+		resolver_upstream_reply(n->r, n->now, 424242, &from, junk, sizeof(junk));
+	assert_false(cached(n, "example.com.", DNS_T_A, NULL));
+	struct resolver_stats st;
+	resolver_get_stats(n->r, &st);
+	assert_int_equal(st.unwanted_flushes, 1);
+	net_free(n);
+}
+
 /* 11.7: at most 11 CNAMEs are taken from one response. */
 static void test_11_7_cnames_per_response(void **state)
 {
@@ -1794,6 +1840,8 @@ int main(void)
 		cmocka_unit_test(test_11_1_target_lookups_per_delegation),
 		cmocka_unit_test(test_11_2_nxns_bounded),
 		cmocka_unit_test(test_11_3_queries_in_progress_capped),
+		cmocka_unit_test(test_11_3_jostle),
+		cmocka_unit_test(test_7_7_unwanted_reply_threshold),
 		cmocka_unit_test(test_11_7_cnames_per_response),
 		cmocka_unit_test(test_12_2_header_and_rcodes),
 		cmocka_unit_test(test_12_4_rd0_cache_only),
