@@ -39,7 +39,7 @@ struct server {
 
 struct zcut {
 	uint8_t zone[DNS_NAME_MAXLEN];
-	bool from_hints, from_stub;
+	bool from_hints, from_stub, from_forward;
 	unsigned nservers;
 	struct server *servers;
 };
@@ -118,6 +118,7 @@ struct txn {
 	uint64_t handle;
 	uint16_t id;
 	bool tcp, edns, soft_expired, closed;
+	bool forward; /* to a forwarder: RD=1, its answers trusted (spec 2.9) */
 	struct resolver_addr addr;
 	uint8_t qname[DNS_NAME_MAXLEN];
 	uint16_t qtype, qclass;
@@ -134,6 +135,7 @@ struct resolver {
 	struct rrset *hint_ns; /* the root NS RRset of the hints */
 	struct stub {
 		uint8_t zone[DNS_NAME_MAXLEN];
+		bool forward;
 		unsigned naddr;
 		struct resolver_addr addr[MAX_ADDRS];
 	} * stubs;
@@ -427,7 +429,8 @@ static bool txn_send(struct resolver *r, uint64_t now, struct rq *q,
 	for (struct txn *t = r->txns.next; t != &r->txns; t = t->next) {
 		if (!t->soft_expired && t->tcp == tcp && addr_equal(&t->addr, addr) &&
 		    t->qtype == q->stype && t->qclass == q->qclass &&
-		    dns_name_equal(t->qname, q->sname) && dns_name_equal(t->zone, q->cut.zone))
+		    dns_name_equal(t->qname, q->sname) && dns_name_equal(t->zone, q->cut.zone) &&
+		    t->forward == q->cut.from_forward)
 			return txn_attach(t, q);
 	}
 	struct txn *t = calloc(1, sizeof(*t));
@@ -441,6 +444,7 @@ static bool txn_send(struct resolver *r, uint64_t now, struct rq *q,
 	t->addr = *addr;
 	name_copy(t->qname, q->sname);
 	name_copy(t->zone, q->cut.zone);
+	t->forward = q->cut.from_forward;
 	t->qtype = q->stype;
 	t->qclass = q->qclass;
 	t->sent = now;
@@ -450,7 +454,7 @@ static bool txn_send(struct resolver *r, uint64_t now, struct rq *q,
 	t->deadline = now + (tcp && rto < TCP_TIMEOUT_MS ? TCP_TIMEOUT_MS : rto);
 	t->close_at = t->deadline > now + LATE_REPLY_MS ? t->deadline : now + LATE_REPLY_MS;
 	size_t len = wire_write_query(msg, DNS_NAME_MAXLEN + 64, t->id, t->qname, t->qtype,
-				      t->qclass, t->edns, r->cfg.edns_udp_size);
+				      t->qclass, t->edns, r->cfg.edns_udp_size, t->forward);
 	if (len == 0 || !txn_attach(t, q))
 		goto out_free;
 	t->prev = r->txns.prev;
@@ -892,6 +896,7 @@ static bool cut_from_stub(struct resolver *r, struct zcut *c, const uint8_t *zon
 		name_copy(c->zone, st->zone);
 		c->from_hints = false;
 		c->from_stub = true;
+		c->from_forward = st->forward;
 		c->servers = s;
 		c->nservers = 1;
 		name_copy(s->name, st->zone); /* no name: the addresses are all there is */
@@ -1070,7 +1075,7 @@ static void set_sname(struct resolver *r, struct rq *q)
 	int ql = dns_name_labels(q->qname);
 	int want = dns_name_labels(q->cut.zone) + (int)q->qmin_labels;
 	if (!r->cfg.qname_minimisation || q->qmin_off || q->qmin_sends >= QMIN_MAX_SENDS ||
-	    q->qtype == DNS_T_DS || want >= ql) {
+	    q->cut.from_forward || q->qtype == DNS_T_DS || want >= ql) {
 		name_copy(q->sname, q->qname);
 		q->stype = q->qtype;
 		return;
@@ -1282,7 +1287,11 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 {
 	memset(o, 0, sizeof(*o));
 	o->kind = OUT_FAIL;
-	bool aa = m->flags & DNS_F_AA;
+	/* A forwarder resolves any name for us: no bailiwick but the root, no AA, a lower rank. */
+	bool fwd = t->forward;
+	const uint8_t *bw = fwd ? (const uint8_t *)"" : t->zone;
+	uint8_t arank = fwd ? RESOLVER_RANK_NONAUTH_ANSWER : RESOLVER_RANK_AUTH_ANSWER;
+	bool aa = fwd || (m->flags & DNS_F_AA);
 	if (m->rcode == DNS_RC_REFUSED || m->rcode == DNS_RC_NOTAUTH) {
 		o->kind = OUT_LAME;
 		return;
@@ -1297,11 +1306,11 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 		struct rrset *rs = NULL;
 		/* 4.4: a CNAME owner has no other data; the CNAME wins, the rest is dropped. */
 		if (t->qtype != DNS_T_CNAME)
-			rs = collect(r, now, m, WIRE_ANSWER, name, DNS_T_CNAME, t->qclass,
-				     RESOLVER_RANK_AUTH_ANSWER, 1);
+			rs = collect(r, now, m, WIRE_ANSWER, name, DNS_T_CNAME, t->qclass, arank,
+				     1);
 		if (!rs) {
-			rs = collect(r, now, m, WIRE_ANSWER, name, t->qtype, t->qclass,
-				     RESOLVER_RANK_AUTH_ANSWER, 65535);
+			rs = collect(r, now, m, WIRE_ANSWER, name, t->qtype, t->qclass, arank,
+				     65535);
 			if (rs) {
 				if (o->nchain < MAX_CHAIN)
 					o->chain[o->nchain++] = rs;
@@ -1323,16 +1332,16 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 		for (unsigned i = 0; i < o->nchain; i++)
 			seen = seen || dns_name_equal(name, o->chain[i]->owner);
 		/* 3.4: a target outside the bailiwick is resolved anew; a loop fails there. */
-		if (seen || !dns_name_is_sub(name, t->zone)) {
+		if (seen || !dns_name_is_sub(name, bw)) {
 			restart_at_end = true;
 			break;
 		}
 	}
 	if (!final && o->nchain > 0 && o->nchain < MAX_CHAIN && !restart_at_end &&
-	    o->chain[o->nchain - 1]->type == DNS_T_CNAME && dns_name_is_sub(name, t->zone)) {
+	    o->chain[o->nchain - 1]->type == DNS_T_CNAME && dns_name_is_sub(name, bw)) {
 		/* In bailiwick, no data: only a negative answer with its SOA ends the chain. */
 		bool nx = m->rcode == DNS_RC_NXDOMAIN;
-		struct rrset *soa = find_soa(r, now, m, t->zone, name, t->qclass);
+		struct rrset *soa = find_soa(r, now, m, bw, name, t->qclass);
 		restart_at_end = !nx && !soa;
 		free(soa);
 	}
@@ -1355,7 +1364,7 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 		return;
 	}
 	/* Negative answers for the chain's end, which is in bailiwick (spec 4.3, 5.1). */
-	o->soa = find_soa(r, now, m, t->zone, name, t->qclass);
+	o->soa = find_soa(r, now, m, bw, name, t->qclass);
 	if (o->soa) {
 		/* RFC 2308 §3: the SOA of a negative answer is served with the negative TTL. */
 		o->soa->ttl = negative_ttl(r, o->soa);
@@ -1382,7 +1391,7 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 	 * referrals: Unbound does the same), NODATA, or lame.
 	 */
 	if (!o->soa) {
-		for (unsigned i = 0; i < m->nrr; i++) {
+		for (unsigned i = 0; !fwd && i < m->nrr; i++) {
 			const struct wire_rr *rr = &m->rr[i];
 			if (rr->section != WIRE_AUTHORITY || rr->type != DNS_T_NS)
 				continue;
@@ -1404,6 +1413,12 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 			}
 			free(ns);
 			return;
+		}
+		for (unsigned i = 0; fwd && i < m->nrr; i++) {
+			if (m->rr[i].section == WIRE_AUTHORITY && m->rr[i].type == DNS_T_NS) {
+				o->kind = OUT_FAIL; /* a forwarder that refers is broken */
+				return;
+			}
 		}
 		if (!aa) {
 			o->kind = OUT_LAME; /* upward or sideways referral, or nothing at all */
@@ -2078,16 +2093,18 @@ size_t resolver_iana_hints(const struct resolver_rr **out)
 
 static int load_stubs(struct resolver *r, const struct resolver_config *c)
 {
-	if (!c->nstubs)
+	if (!c->nstubs && !c->nforwards)
 		return 0;
-	r->stubs = calloc(c->nstubs, sizeof(*r->stubs));
+	r->stubs = calloc(c->nstubs + c->nforwards, sizeof(*r->stubs));
 	if (!r->stubs)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->nstubs; i++) {
-		const struct resolver_stub *in = &c->stubs[i];
+	for (size_t i = 0; i < c->nstubs + c->nforwards; i++) {
+		bool fwd = i >= c->nstubs;
+		const struct resolver_stub *in = fwd ? &c->forwards[i - c->nstubs] : &c->stubs[i];
 		if (!in->zone || !in->naddrs)
 			return -EINVAL;
 		struct stub *st = &r->stubs[r->nstubs++];
+		st->forward = fwd;
 		name_copy(st->zone, in->zone);
 		dns_name_lower(st->zone);
 		st->naddr = in->naddrs < MAX_ADDRS ? (unsigned)in->naddrs : MAX_ADDRS;
@@ -2106,8 +2123,8 @@ int resolver_new(const struct resolver_config *c, struct resolver **out)
 	r->cfg = *c;
 	r->cfg.hints = NULL;
 	r->cfg.nhints = 0;
-	r->cfg.stubs = NULL;
-	r->cfg.nstubs = 0;
+	r->cfg.stubs = r->cfg.forwards = NULL;
+	r->cfg.nstubs = r->cfg.nforwards = 0;
 	r->rqs.next = r->rqs.prev = &r->rqs;
 	r->dead.next = r->dead.prev = &r->dead;
 	r->txns.next = r->txns.prev = &r->txns;

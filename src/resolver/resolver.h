@@ -76,6 +76,13 @@ struct resolver_config {
 	struct resolver_random random;
 	const struct resolver_stub *stubs; /* copied by resolver_new */
 	size_t nstubs;
+	/*
+	 * Forward zones (spec 2.9): the same shape, but the servers are recursive resolvers,
+	 * sent RD=1, whose answers (AA or not, any name on a CNAME chain) are trusted at the
+	 * rank of non-authoritative answers. "." forwards everything.
+	 */
+	const struct resolver_stub *forwards;
+	size_t nforwards;
 
 	/* Cache (spec 3, 5, 6). */
 	size_t cache_max_bytes;    /* RRsets, negative and failure entries; LRU eviction */

@@ -181,12 +181,12 @@ static void write_opt(struct wcur *w, uint16_t udp_size, uint16_t rcode, int ede
 }
 
 size_t wire_write_query(uint8_t *out, size_t cap, uint16_t id, const uint8_t *qname, uint16_t qtype,
-			uint16_t qclass, bool edns, uint16_t udp_size)
+			uint16_t qclass, bool edns, uint16_t udp_size, bool rd)
 {
 	struct wcur w;
 	wcur_init(&w, out, cap);
 	wcur_u16(&w, id);
-	wcur_u16(&w, 0); /* QUERY, RD=0 */
+	wcur_u16(&w, rd ? DNS_F_RD : 0); /* QUERY */
 	wcur_u16(&w, 1);
 	wcur_u16(&w, 0);
 	wcur_u16(&w, 0);

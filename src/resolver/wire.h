@@ -54,11 +54,11 @@ __attribute__((warn_unused_result)) int wire_parse_response(const uint8_t *msg, 
 void wire_msg_free(struct wire_msg *m);
 
 /*
- * An iterative query: RD=0 (spec 2.2), one question, an OPT advertising udp_size when
- * edns (spec 9.1). Returns the length, 0 if it does not fit.
+ * An upstream query: RD=0 (iterative, spec 2.2) unless rd (to a forwarder), one question,
+ * an OPT advertising udp_size when edns (spec 9.1). Returns the length, 0 if it does not fit.
  */
 size_t wire_write_query(uint8_t *out, size_t cap, uint16_t id, const uint8_t *qname, uint16_t qtype,
-			uint16_t qclass, bool edns, uint16_t udp_size);
+			uint16_t qclass, bool edns, uint16_t udp_size, bool rd);
 
 /* A client's answer: the header, its own question, and the sections. */
 struct wire_answer {

@@ -131,8 +131,9 @@ struct net {
 	unsigned closes;
 	uint64_t next_token;
 	unsigned latency_ms;
-	bool outage;     /* every upstream query is lost */
-	unsigned mutate; /* flip this many random octets after the question of every reply */
+	bool outage;            /* every upstream query is lost */
+	const char *forwarders; /* servers that must be sent RD=1 */
+	unsigned mutate;        /* flip this many random octets after the question of every reply */
 };
 
 static inline void fake_random(void *ctx, void *buf, size_t len)
@@ -422,7 +423,9 @@ static inline void on_send(struct net *n, const struct resolver_action *a)
 	addr_text(&a->addr, ip);
 	struct wire_msg m;
 	assert_true(wire_peek_question(a->msg, a->len, &m));
-	assert_int_equal(m.flags & DNS_F_RD, 0); /* spec 2.2: iterative queries, RD=0 */
+	/* spec 2.2: iterative queries, RD=0; only forwarders get RD=1 (spec 2.9) */
+	assert_int_equal(m.flags & DNS_F_RD,
+			 n->forwarders && server_in(n->forwarders, ip) ? DNS_F_RD : 0);
 	bool edns = get_u16(a->msg + 10) == 1;
 	assert_true(n->nsent < MAX_SENT);
 	struct sent *s = &n->sent[n->nsent++];

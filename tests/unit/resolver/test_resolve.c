@@ -1689,6 +1689,51 @@ static void test_1_6_stub_zone(void **state)
 	net_free(n);
 }
 
+static struct resolver_addr fwd_addrs[1];
+static struct resolver_stub fwds[1];
+
+static void with_forward(struct resolver_config *c)
+{
+	static uint8_t zone[DNS_NAME_MAXLEN];
+	assert_true(dns_name_from_text("fwd.example.", NULL, zone) > 0);
+	addr4(&fwd_addrs[0], "127.0.0.60", 53);
+	fwds[0] = (struct resolver_stub){zone, fwd_addrs, 1};
+	c->forwards = fwds;
+	c->nforwards = 1;
+}
+
+/* 2.9 (SHOULD): a forward zone: RD=1 to a recursive server, its answers trusted, cached. */
+static void test_2_9_forward_zone(void **state)
+{
+	static struct rule rules[] = {
+		{"127.0.0.60", "www.fwd.example.", DNS_T_A, DNS_F_RA | DNS_F_RD, 0,
+		 "www.fwd.example. 60 CNAME cdn.other.net.|cdn.other.net. 60 A 192.0.2.99"},
+		{"127.0.0.60", "nx.fwd.example.", 0, DNS_F_RA | DNS_F_RD, DNS_RC_NXDOMAIN, NULL,
+		 "fwd.example. 60 SOA ns.fwd.example. h.fwd.example. 1 2 3 4 60"},
+		{"127.0.0.60", "ref.fwd.example.", 0, DNS_F_RA | DNS_F_RD, 0, NULL,
+		 "ref.fwd.example. 60 NS ns.evil.", NULL},
+	};
+	struct net *n = net_new_cfg(N(rules), with_forward);
+	n->forwarders = "127.0.0.60";
+	struct reply r = resolve(n, "www.fwd.example.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	assert_true(has_rr(&r, WIRE_ANSWER, "cdn.other.net.", DNS_T_A, "192.0.2.99"));
+	reply_free(&r);
+	struct resolver_cache_info i;
+	assert_true(cached(n, "cdn.other.net.", DNS_T_A, &i));
+	assert_int_equal(i.rank, RESOLVER_RANK_NONAUTH_ANSWER);
+	r = resolve(n, "nx.fwd.example.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NXDOMAIN);
+	reply_free(&r);
+	assert_true(cached(n, "nx.fwd.example.", DNS_T_A, &i));
+	assert_true(i.negative);
+	r = resolve(n, "ref.fwd.example.", DNS_T_A); /* a forwarder does not refer */
+	assert_int_equal(RCODE(r), DNS_RC_SERVFAIL);
+	reply_free(&r);
+	assert_int_equal(n->nsent, 3); /* nothing else was asked, no priming */
+	net_free(n);
+}
+
 static void port_5300(struct resolver_config *c)
 {
 	c->upstream_port = 5300;
@@ -1851,6 +1896,7 @@ int main(void)
 		cmocka_unit_test(test_15_1_loopback_upstreams_refused),
 		cmocka_unit_test(test_15_2_upstream_port),
 		cmocka_unit_test(test_1_6_stub_zone),
+		cmocka_unit_test(test_2_9_forward_zone),
 		cmocka_unit_test(test_13_1_serve_stale),
 		cmocka_unit_test(test_13_2_prefetch),
 		cmocka_unit_test(test_tiny_cache_still_resolves),
