@@ -1810,6 +1810,39 @@ static void answer_error(struct resolver *r, uint64_t token, const struct dns_qu
 	(void)msg;
 }
 
+/*
+ * ANY (spec 11.6, RFC 8482 §4.2): one synthesized HINFO "RFC8482" "" instead of everything,
+ * so that the resolver is no amplifier. Nothing is asked upstream.
+ */
+static void answer_any(struct resolver *r, uint64_t now, uint64_t token, const struct dns_query *dq,
+		       bool tcp)
+{
+	static const uint8_t hinfo[] = {0, 9, 7, 'R', 'F', 'C', '8', '4', '8', '2', 0};
+	struct rrset *rs = malloc(sizeof(*rs) + sizeof(hinfo));
+	if (!rs)
+		return;
+	memset(rs, 0, sizeof(*rs));
+	memcpy(rs->owner, dq->qname, dq->qname_len);
+	rs->owner_len = dq->qname_len;
+	rs->type = DNS_T_HINFO;
+	rs->rclass = dq->qclass;
+	rs->ttl = 3789; /* the TTL RFC 8482 §7 shows */
+	rs->expire = now + rs->ttl * 1000ull;
+	rs->count = 1;
+	rs->data_len = sizeof(hinfo);
+	memcpy(rs->data, hinfo, sizeof(hinfo));
+	struct client c = {.token = token,
+			   .id = dq->id,
+			   .flags = dq->flags,
+			   .edns = dq->edns,
+			   .tcp = tcp,
+			   .udp_size = dq->edns_udp_size};
+	memcpy(c.qname, dq->qname, dq->qname_len);
+	const struct rrset *chain[1] = {rs};
+	answer_client(r, now, &c, DNS_RC_NOERROR, chain, 1, NULL, dq->qtype, dq->qclass, NULL);
+	free(rs);
+}
+
 void resolver_client_query(struct resolver *r, uint64_t now, uint64_t token, const uint8_t *msg,
 			   size_t len, bool tcp)
 {
@@ -1837,6 +1870,10 @@ void resolver_client_query(struct resolver *r, uint64_t now, uint64_t token, con
 	}
 	if (dq.qclass != DNS_CLASS_IN) {
 		answer_error(r, token, &dq, msg, tcp, DNS_RC_REFUSED);
+		return;
+	}
+	if (dq.qtype == DNS_T_ANY) {
+		answer_any(r, now, token, &dq, tcp);
 		return;
 	}
 	if (dns_type_is_meta(dq.qtype) || dq.qtype == DNS_T_RRSIG) {

@@ -164,7 +164,8 @@ void resolver_free(struct resolver *r);
  * answer comes back as RESOLVER_ACT_ANSWER with the same token, now or after later events,
  * exactly once, unless the message is not worth answering (a response, fewer than 12 octets):
  * then no action at all. Access control (spec 12.1) is the caller's job.
- * Answers: FORMERR, NOTIMP (opcode other than QUERY; meta types such as ANY, AXFR) and
+ * Answers: ANY gets one HINFO "RFC8482" (RFC 8482); FORMERR, NOTIMP (opcode other than
+ * QUERY; other meta types such as AXFR) and
  * BADVERS as dns_query_parse() decides; REFUSED for classes other than IN; RD=0 from the
  * cache only, SERVFAIL when it does not know (spec 12.4); SERVFAIL after client_timeout_ms
  * when resolution takes longer (it goes on, to fill the cache), or when max_client_queries

@@ -1429,6 +1429,20 @@ static void test_12_2_header_and_rcodes(void **state)
 	net_free(n);
 }
 
+/* 11.6 (SHOULD): ANY gets one small synthesized HINFO, and nothing is asked upstream. */
+static void test_11_6_any_minimised(void **state)
+{
+	struct net *n = net_new(NULL, 0);
+	struct reply r = resolve(n, "Example.com.", DNS_T_ANY);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	assert_int_equal(r.m.nrr, 1);
+	assert_true(has_rr(&r, WIRE_ANSWER, "example.com.", DNS_T_HINFO, "\"RFC8482\" \"\""));
+	assert_memory_equal(r.m.rr[0].owner, wname("Example.com."), r.m.rr[0].owner_len);
+	reply_free(&r);
+	assert_int_equal(n->nsent, 0);
+	net_free(n);
+}
+
 /* 12.4: RD=0 is answered from the cache only. */
 static void test_12_4_rd0_cache_only(void **state)
 {
@@ -1889,6 +1903,7 @@ int main(void)
 		cmocka_unit_test(test_7_7_unwanted_reply_threshold),
 		cmocka_unit_test(test_11_7_cnames_per_response),
 		cmocka_unit_test(test_12_2_header_and_rcodes),
+		cmocka_unit_test(test_11_6_any_minimised),
 		cmocka_unit_test(test_12_4_rd0_cache_only),
 		cmocka_unit_test(test_12_5_malformed_input),
 		cmocka_unit_test(test_12_5_mutated_replies),
