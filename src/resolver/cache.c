@@ -322,8 +322,12 @@ int cache_put_failure(struct cache *c, uint64_t now, const uint8_t *name, uint16
 {
 	uint32_t ttl = min_ttl;
 	struct centry *old = find(c, name, type, rclass, CACHE_FAILURE);
-	/* Failing again soon after the last entry expired: back off (RFC 9520 §3.2). */
-	if (old && old->expire + (uint64_t)old->fail_ttl * 1000 > now) {
+	/*
+	 * Failing again soon after the last entry expired (within its duration, or a minute,
+	 * which leaves a resolution time to fail again): back off (RFC 9520 §3.2).
+	 */
+	uint64_t window = old ? (uint64_t)(old->fail_ttl > 60 ? old->fail_ttl : 60) * 1000 : 0;
+	if (old && old->expire + window > now) {
 		uint64_t t = (uint64_t)old->fail_ttl * 2;
 		ttl = t > max_ttl ? max_ttl : (uint32_t)t;
 	}
@@ -375,6 +379,8 @@ struct ientry {
 	unsigned timeouts;          /* in a row */
 	uint64_t down_until;
 	uint64_t no_edns_until;
+	uint64_t no_caps_until;
+	unsigned caps_mismatches;
 	uint64_t lame_zone[INFRA_LAME_ZONES]; /* name hashes */
 	uint64_t lame_until[INFRA_LAME_ZONES];
 };
@@ -565,4 +571,28 @@ bool infra_no_edns(struct infra *in, uint64_t now, const struct resolver_addr *a
 {
 	struct ientry *e = ifind(in, addr);
 	return e && e->no_edns_until > now;
+}
+
+bool infra_caps_mismatch(struct infra *in, uint64_t now, const struct resolver_addr *addr,
+			 uint32_t ttl_s)
+{
+	struct ientry *e = iget(in, addr);
+	if (!e || ++e->caps_mismatches < 2)
+		return false;
+	e->caps_mismatches = 0;
+	e->no_caps_until = now + ttl_s * 1000ull;
+	return true;
+}
+
+void infra_caps_ok(struct infra *in, const struct resolver_addr *addr)
+{
+	struct ientry *e = ifind(in, addr);
+	if (e)
+		e->caps_mismatches = 0;
+}
+
+bool infra_no_caps(struct infra *in, uint64_t now, const struct resolver_addr *addr)
+{
+	struct ientry *e = ifind(in, addr);
+	return e && e->no_caps_until > now;
 }

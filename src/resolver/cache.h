@@ -135,3 +135,12 @@ bool infra_is_lame(struct infra *in, uint64_t now, const struct resolver_addr *a
 void infra_set_no_edns(struct infra *in, uint64_t now, const struct resolver_addr *addr,
 		       uint32_t ttl_s);
 bool infra_no_edns(struct infra *in, uint64_t now, const struct resolver_addr *addr);
+/*
+ * 0x20 (spec 7.6): a reply whose question came back in another case. Returns true when the
+ * server has done so often enough (2 in a row) that it is marked as not keeping case for
+ * ttl_s; infra_no_caps() then says so. A reply in the right case clears the count.
+ */
+bool infra_caps_mismatch(struct infra *in, uint64_t now, const struct resolver_addr *addr,
+			 uint32_t ttl_s);
+void infra_caps_ok(struct infra *in, const struct resolver_addr *addr);
+bool infra_no_caps(struct infra *in, uint64_t now, const struct resolver_addr *addr);

@@ -119,6 +119,7 @@ struct txn {
 	uint16_t id;
 	bool tcp, edns, soft_expired, closed;
 	bool forward; /* to a forwarder: RD=1, its answers trusted (spec 2.9) */
+	bool caps;    /* 0x20: the reply must echo the question's case exactly */
 	struct resolver_addr addr;
 	uint8_t qname[DNS_NAME_MAXLEN];
 	uint16_t qtype, qclass;
@@ -318,6 +319,7 @@ static struct rrset *collect(struct resolver *r, uint64_t now, const struct wire
 		return NULL;
 	memset(rs, 0, sizeof(*rs));
 	name_copy(rs->owner, owner);
+	dns_name_lower(rs->owner); /* the question may have been sent in random case (0x20) */
 	rs->owner_len = (uint8_t)dns_name_len(owner);
 	rs->type = type;
 	rs->rclass = rclass;
@@ -419,6 +421,27 @@ static void txn_close(struct resolver *r, struct txn *t)
 	r->dead_txns = t;
 }
 
+/* 0x20 (spec 7.6): one random bit of case per letter. */
+static void randomize_case(struct resolver *r, uint8_t *name)
+{
+	uint32_t bits = 0;
+	unsigned left = 0;
+	for (uint8_t *p = name; *p; p += *p + 1) {
+		for (unsigned i = 1; i <= *p; i++) {
+			uint8_t c = dns_ascii_lower[p[i]];
+			if (c < 'a' || c > 'z')
+				continue;
+			if (!left) {
+				bits = rnd32(r);
+				left = 32;
+			}
+			p[i] = bits & 1 ? (uint8_t)(c - 32) : c;
+			bits >>= 1;
+			left--;
+		}
+	}
+}
+
 /*
  * Sends (or joins, spec 7.4: one query in flight per server and question) an upstream
  * query for q's current question to addr.
@@ -445,6 +468,10 @@ static bool txn_send(struct resolver *r, uint64_t now, struct rq *q,
 	name_copy(t->qname, q->sname);
 	name_copy(t->zone, q->cut.zone);
 	t->forward = q->cut.from_forward;
+	if (r->cfg.use_caps_for_id && !infra_no_caps(r->infra, now, addr)) {
+		t->caps = true;
+		randomize_case(r, t->qname);
+	}
 	t->qtype = q->stype;
 	t->qclass = q->qclass;
 	t->sent = now;
@@ -1661,6 +1688,19 @@ void resolver_upstream_reply(struct resolver *r, uint64_t now, uint64_t handle,
 		unwanted(r);
 		return;
 	}
+	if (!bare && t->caps) {
+		/* 0x20: the case must come back as sent; a server that does not keep it is
+		   asked again without, once it has shown that twice in a row. */
+		if (memcmp(m.qname, t->qname, m.qname_len) != 0) {
+			unwanted(r);
+			if (infra_caps_mismatch(r->infra, now, &t->addr, NO_EDNS_TTL)) {
+				resend(r, now, t, t->tcp);
+				free_dead(r);
+			}
+			return;
+		}
+		infra_caps_ok(r->infra, &t->addr);
+	}
 	handle_reply(r, now, t, msg, len, bare);
 	free_dead(r);
 }
@@ -1965,8 +2005,9 @@ void resolver_timeout(struct resolver *r, uint64_t now)
 				for (unsigned i = 0; i < n; i++) {
 					if (w[i]->current != t)
 						continue;
+					/* Not bad: it may be asked once more when the
+   others were tried too (see eligible()). */
 					w[i]->current = NULL;
-					mark_bad(w[i], &t->addr);
 					advance(r, now, w[i]);
 				}
 				free(w);

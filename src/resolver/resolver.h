@@ -113,13 +113,19 @@ struct resolver_config {
 	uint16_t upstream_port;        /* 53; the sandbox may set another (spec 15.2) */
 	bool allow_loopback_upstreams; /* spec 15.1: default false (127/8, ::1 refused) */
 	bool query_ipv6_servers;       /* use AAAA glue and ask for AAAA of servers */
-	/*
-	 * QNAME minimisation (spec 8, RFC 9156), relaxed mode: each server is asked for one
-	 * label more than its zone, with QTYPE A, at most 10 times per question; NXDOMAIN, a
-	 * CNAME or an error for a minimised name means asking the full name instead. Off by
-	 * default until it has run against the sandbox and the real Internet.
-	 */
+				       /*
+					* QNAME minimisation (spec 8, RFC 9156), relaxed mode: each server is asked for one
+					* label more than its zone, with QTYPE A, at most 10 times per question; NXDOMAIN, a
+					* CNAME or an error for a minimised name means asking the full name instead. Off by
+					* default until it has run against the sandbox and the real Internet.
+					*/
 	bool qname_minimisation;
+	/*
+	 * 0x20 (spec 7.6): the letters of every upstream QNAME in random case, and the reply
+	 * must echo them exactly. A server that does not keep case (twice in a row) is asked
+	 * without it for 900 s. Off by default (as Unbound's use-caps-for-id).
+	 */
+	bool use_caps_for_id;
 
 	/* Work limits per client query and everything it starts (spec 10.5, 11.1, 11.2). */
 	unsigned max_referrals;              /* 130 */

@@ -35,6 +35,7 @@ enum mode {
 	M_SLOW,    /* answers after 1500 ms */
 	M_BADLEN,  /* an extra A record whose rdata is 5 octets long */
 	M_NOEDNS0, /* like M_NOEDNS, and without a question section either */
+	M_NOCAPS,  /* the question comes back in lower case (breaks 0x20) */
 };
 
 struct rule {
@@ -217,6 +218,8 @@ static inline struct net *net_new_cfg(struct rule *rules, size_t nrules,
 	/* The whole suite can run with QNAME minimisation on, as Deckard runs its scenarios. */
 	if (getenv("RESOLVER_TEST_QMIN"))
 		n->cfg.qname_minimisation = true;
+	if (getenv("RESOLVER_TEST_CAPS"))
+		n->cfg.use_caps_for_id = true;
 	if (tweak)
 		tweak(&n->cfg);
 	assert_int_equal(resolver_new(&n->cfg, &n->r), 0);
@@ -347,6 +350,8 @@ static inline size_t build_reply(const struct rule *ru, const uint8_t *q, size_t
 	wcur_u16(&w, 0);
 	wcur_u16(&w, 0);
 	wcur_u16(&w, 0);
+	if (ru->mode == M_NOCAPS)
+		dns_name_lower(m.qname);
 	int nl = dns_name_pack(&cp, m.qname, w.p, (size_t)(w.end - w.p));
 	w.p += nl;
 	wcur_u16(&w, m.qtype);

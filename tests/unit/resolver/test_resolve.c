@@ -933,9 +933,9 @@ static void test_8_1_qname_minimisation(void **state)
 	for (size_t k = 0; k < n->nsent; k++) {
 		const struct sent *s = &n->sent[k];
 		if (server_in(ROOTS, s->server) && strcmp(s->qname, ".") != 0)
-			assert_string_equal(s->qname, "com.");
+			assert_int_equal(strcasecmp(s->qname, "com."), 0);
 		if (server_in(GTLD, s->server))
-			assert_string_equal(s->qname, "example.com.");
+			assert_int_equal(strcasecmp(s->qname, "example.com."), 0);
 	}
 	assert_int_equal(sent_count(n, NULL, "com.", DNS_T_A), 1);
 	assert_int_equal(sent_count(n, NULL, "example.com.", DNS_T_A), 1);
@@ -969,6 +969,40 @@ static void test_8_3_empty_non_terminal_and_relaxed_fallback(void **state)
 	assert_true(has_rr(&r, WIRE_ANSWER, "x.y.example.com.", DNS_T_A, "192.0.2.22"));
 	reply_free(&r);
 	assert_int_equal(sent_count(n, NULL, "y.example.com.", DNS_T_A), 1);
+	net_free(n);
+}
+
+static void caps(struct resolver_config *c)
+{
+	c->use_caps_for_id = true;
+}
+
+/* 7.6 (SHOULD): 0x20: random case upstream, echoed exactly; a server that does not keep it
+   is asked without, after two tries. */
+static void test_7_6_caps_for_id(void **state)
+{
+	static struct rule rules[] = {
+		{"127.0.0.4", "example.com.", DNS_T_A, AA, 0, "example.com. 300 A 192.0.2.10", NULL,
+		 NULL, M_NOCAPS},
+		{"127.0.0.5", NULL, 0, 0, 0, NULL, NULL, NULL, M_DROP},
+		{GTLD, "~sbxdns-02.net.", 0, 0, 0, NULL, NULL, NULL, M_DROP},
+	};
+	struct net *n = net_new_cfg(N(rules), caps);
+	struct reply r = resolve(n, "www.example.com.", DNS_T_MX); /* keeps case: fine */
+	reply_free(&r);
+	unsigned mixed = 0;
+	for (size_t k = 0; k < n->nsent; k++)
+		for (const char *c = n->sent[k].qname; *c; c++)
+			mixed += *c >= 'A' && *c <= 'Z';
+	assert_true(mixed > 0);
+	r = resolve(n, "example.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	assert_true(has_rr(&r, WIRE_ANSWER, "example.com.", DNS_T_A, "192.0.2.10"));
+	assert_memory_equal(r.m.rr[0].owner, wname("example.com."), r.m.rr[0].owner_len);
+	reply_free(&r);
+	struct resolver_stats st;
+	resolver_get_stats(n->r, &st);
+	assert_int_equal(st.replies_unmatched, 2);
 	net_free(n);
 }
 
@@ -1883,6 +1917,7 @@ int main(void)
 		cmocka_unit_test(test_7_1_spoofed_replies_dropped),
 		cmocka_unit_test(test_7_2_random_query_ids),
 		cmocka_unit_test(test_7_4_one_query_in_flight),
+		cmocka_unit_test(test_7_6_caps_for_id),
 		cmocka_unit_test(test_8_1_qname_minimisation),
 		cmocka_unit_test(test_8_3_empty_non_terminal_and_relaxed_fallback),
 		cmocka_unit_test(test_9_1_edns_upstream),
