@@ -580,22 +580,28 @@ struct reply {
 	bool ok;
 };
 
-static inline struct reply resolve_flags(struct net *n, const char *name, uint16_t type,
-					 uint16_t flags)
+/* Runs the world until the answer for tok arrives (30 s at most); returns it parsed. */
+static inline struct reply wait_answer(struct net *n, uint64_t tok)
 {
-	uint64_t tok = ask_raw(n, name, type, flags, true, false, 0x1234);
 	size_t len = 0;
 	uint64_t limit = n->now + 30000;
 	run_to(n, limit, tok);
 	struct reply r = {.ok = false};
 	const uint8_t *msg = answer_for(n, tok, &len);
 	if (!msg)
-		fail_msg("no answer for %s", name);
+		fail_msg("no answer for token %llu", (unsigned long long)tok);
 	assert_int_equal(wire_parse_response(msg, len, &r.m), 0);
+	r.ok = true;
+	return r;
+}
+
+static inline struct reply resolve_flags(struct net *n, const char *name, uint16_t type,
+					 uint16_t flags)
+{
+	struct reply r = wait_answer(n, ask_raw(n, name, type, flags, true, false, 0x1234));
 	assert_int_equal(r.m.id, 0x1234);
 	assert_true(r.m.flags & DNS_F_QR);
 	assert_true(r.m.flags & DNS_F_RA);
-	r.ok = true;
 	return r;
 }
 
@@ -665,19 +671,4 @@ static inline void dump_sent(const struct net *n)
 		fprintf(stderr, "  sent %s %s/%u%s%s\n", n->sent[i].server, n->sent[i].qname,
 			n->sent[i].qtype, n->sent[i].tcp ? " tcp" : "",
 			n->sent[i].edns ? " edns" : "");
-}
-
-/* Runs the world until the answer for tok arrives (30 s at most); returns it parsed. */
-static inline struct reply wait_answer(struct net *n, uint64_t tok)
-{
-	size_t len = 0;
-	uint64_t limit = n->now + 30000;
-	run_to(n, limit, tok);
-	struct reply r = {.ok = false};
-	const uint8_t *msg = answer_for(n, tok, &len);
-	if (!msg)
-		fail_msg("no answer for token %llu", (unsigned long long)tok);
-	assert_int_equal(wire_parse_response(msg, len, &r.m), 0);
-	r.ok = true;
-	return r;
 }

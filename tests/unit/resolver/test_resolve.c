@@ -1703,16 +1703,23 @@ static void test_tiny_cache_still_resolves(void **state)
 	net_free(n);
 }
 
-static struct resolver_addr stub_addrs[1];
-static struct resolver_stub stubs[1];
+/* One zone with one server address, for config.stubs or config.forwards. */
+static const struct resolver_stub *one_zone(const char *zone, const char *ip, uint16_t port)
+{
+	static uint8_t names[2][DNS_NAME_MAXLEN];
+	static struct resolver_addr addrs[2];
+	static struct resolver_stub zones[2];
+	static int k;
+	int i = k++ % 2;
+	assert_true(dns_name_from_text(zone, NULL, names[i]) > 0);
+	addr4(&addrs[i], ip, port);
+	zones[i] = (struct resolver_stub){names[i], &addrs[i], 1};
+	return &zones[i];
+}
 
 static void with_stub(struct resolver_config *c)
 {
-	static uint8_t zone[DNS_NAME_MAXLEN];
-	assert_true(dns_name_from_text("corp.example.", NULL, zone) > 0);
-	addr4(&stub_addrs[0], "127.0.0.50", 5353);
-	stubs[0] = (struct resolver_stub){zone, stub_addrs, 1};
-	c->stubs = stubs;
+	c->stubs = one_zone("corp.example.", "127.0.0.50", 5353);
 	c->nstubs = 1;
 }
 
@@ -1737,16 +1744,9 @@ static void test_1_6_stub_zone(void **state)
 	net_free(n);
 }
 
-static struct resolver_addr fwd_addrs[1];
-static struct resolver_stub fwds[1];
-
 static void with_forward(struct resolver_config *c)
 {
-	static uint8_t zone[DNS_NAME_MAXLEN];
-	assert_true(dns_name_from_text("fwd.example.", NULL, zone) > 0);
-	addr4(&fwd_addrs[0], "127.0.0.60", 53);
-	fwds[0] = (struct resolver_stub){zone, fwd_addrs, 1};
-	c->forwards = fwds;
+	c->forwards = one_zone("fwd.example.", "127.0.0.60", 53);
 	c->nforwards = 1;
 }
 
