@@ -1305,6 +1305,58 @@ static void take_ns_addresses(struct resolver *r, uint64_t now, const struct txn
 }
 
 /*
+ * DNAME (RFC 6672 §3; spec 4.5): when the answer section holds a DNAME strictly above `name`
+ * inside the bailiwick, the DNAME goes into the chain and the CNAME it implies for `name` is
+ * made here, with the DNAME's TTL (whatever CNAME the server sent is not used). NULL when
+ * there is none, or when the new name would pass 255 octets (YXDOMAIN: then nothing is made).
+ */
+static struct rrset *dname_cname(struct resolver *r, uint64_t now, const struct wire_msg *m,
+				 const uint8_t *name, const uint8_t *bw, uint16_t rclass,
+				 uint8_t rank, struct outcome *o)
+{
+	for (unsigned i = 0; i < m->nrr; i++) {
+		const struct wire_rr *rr = &m->rr[i];
+		if (rr->section != WIRE_ANSWER || rr->type != DNS_T_DNAME || rr->rclass != rclass ||
+		    dns_name_equal(rr->owner, name) || !dns_name_is_sub(name, rr->owner) ||
+		    !dns_name_is_sub(rr->owner, bw))
+			continue;
+		size_t prefix = dns_name_len(name) - rr->owner_len;
+		size_t tl = dns_name_len(rr->rdata);
+		if (prefix + tl > DNS_NAME_MAXLEN || o->nchain + 1 >= MAX_CHAIN)
+			return NULL;
+		bool have = false;
+		for (unsigned k = 0; k < o->nchain; k++)
+			have = have || (o->chain[k]->type == DNS_T_DNAME &&
+					dns_name_equal(o->chain[k]->owner, rr->owner));
+		struct rrset *dn = have ? NULL
+					: collect(r, now, m, WIRE_ANSWER, rr->owner, DNS_T_DNAME,
+						  rclass, rank, 1);
+		if (dn)
+			o->chain[o->nchain++] = dn;
+		struct rrset *cn = malloc(sizeof(*cn) + 2 + prefix + tl);
+		if (!cn)
+			return NULL;
+		memset(cn, 0, sizeof(*cn));
+		name_copy(cn->owner, name);
+		dns_name_lower(cn->owner);
+		cn->owner_len = (uint8_t)dns_name_len(name);
+		cn->type = DNS_T_CNAME;
+		cn->rclass = rclass;
+		cn->rank = rank;
+		cn->ttl = cap_ttl(r, rr->ttl);
+		cn->expire = now + cn->ttl * 1000ull;
+		cn->count = 1;
+		cn->data_len = (uint16_t)(2 + prefix + tl);
+		put_u16(cn->data, (uint16_t)(prefix + tl));
+		memcpy(cn->data + 2, name, prefix);
+				memcpy(cn->data + 2 + prefix, rr->rdata, tl);
+		dns_name_lower(cn->data + 2); /* the name may have been sent in random case */
+		return cn;
+	}
+	return NULL;
+}
+
+/*
  * Classifies a response to t and caches what passes the scrubber: the bailiwick (3.1), the
  * answer chain from the question (3.4), glue only for the referral's NS names (3.2), the
  * ranks (3.3). Nothing else from the message is ever stored.
@@ -1331,8 +1383,11 @@ static void classify(struct resolver *r, uint64_t now, const struct txn *t,
 	bool final = false, restart_at_end = false;
 	for (unsigned hops = 0; hops <= r->cfg.max_cname_per_message; hops++) {
 		struct rrset *rs = NULL;
+		/* 4.5: a DNAME above the name rewrites it; the CNAME is made here, not taken. */
+		if (t->qtype != DNS_T_CNAME && t->qtype != DNS_T_DNAME)
+			rs = dname_cname(r, now, m, name, bw, t->qclass, arank, o);
 		/* 4.4: a CNAME owner has no other data; the CNAME wins, the rest is dropped. */
-		if (t->qtype != DNS_T_CNAME)
+		if (!rs && t->qtype != DNS_T_CNAME)
 			rs = collect(r, now, m, WIRE_ANSWER, name, DNS_T_CNAME, t->qclass, arank,
 				     1);
 		if (!rs) {

@@ -646,6 +646,38 @@ static void test_4_4_cname_and_other_data(void **state)
 	net_free(n);
 }
 
+/* 4.5 (SHOULD): DNAME: the CNAME is made from it (the server's is not trusted), both are
+   answered, and the new name is resolved. */
+static void test_4_5_dname(void **state)
+{
+	static struct rule rules[] = {
+		{HOSTED, "x.dn.example.com.", 0, AA, 0,
+		 "dn.example.com. 300 DNAME example.net.|x.dn.example.com. 300 CNAME "
+		 "evil.example.com."},
+		{HOSTED, "y.dn.example.com.", 0, AA, 0, "dn.example.com. 300 DNAME example.com."},
+		{HOSTED, "y.example.com.", DNS_T_A, AA, 0, "y.example.com. 300 A 192.0.2.34"},
+		{GTLD, "~example.net.", 0, 0, 0, NULL, "example.net. 172800 NS ns.example.net.",
+		 "ns.example.net. 172800 A 127.0.0.33"},
+		{"127.0.0.33", "x.example.net.", DNS_T_A, AA, 0, "x.example.net. 300 A 192.0.2.33"},
+	};
+	struct net *n = net_new(N(rules));
+	struct reply r = resolve(n, "x.dn.example.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	assert_true(has_rr(&r, WIRE_ANSWER, "dn.example.com.", DNS_T_DNAME, "example.net."));
+	assert_true(has_rr(&r, WIRE_ANSWER, "x.dn.example.com.", DNS_T_CNAME, "x.example.net."));
+	assert_false(
+		has_rr(&r, WIRE_ANSWER, "x.dn.example.com.", DNS_T_CNAME, "evil.example.com."));
+	assert_true(has_rr(&r, WIRE_ANSWER, "x.example.net.", DNS_T_A, "192.0.2.33"));
+	reply_free(&r);
+	/* No CNAME from the server at all; the target is in the same zone. */
+	r = resolve(n, "y.dn.example.com.", DNS_T_A);
+	assert_int_equal(RCODE(r), DNS_RC_NOERROR);
+	assert_true(has_rr(&r, WIRE_ANSWER, "y.dn.example.com.", DNS_T_CNAME, "y.example.com."));
+	assert_true(has_rr(&r, WIRE_ANSWER, "y.example.com.", DNS_T_A, "192.0.2.34"));
+	reply_free(&r);
+	net_free(n);
+}
+
 /* 4.6, 12.2: the question's case as the client wrote it; ID and RD echoed, QR and RA set. */
 static void test_4_6_qname_case_kept(void **state)
 {
@@ -1905,6 +1937,7 @@ int main(void)
 		cmocka_unit_test(test_4_2_cname_loop_and_limit),
 		cmocka_unit_test(test_4_3_cname_to_nxdomain),
 		cmocka_unit_test(test_4_4_cname_and_other_data),
+		cmocka_unit_test(test_4_5_dname),
 		cmocka_unit_test(test_4_6_qname_case_kept),
 		cmocka_unit_test(test_5_1_negative_answers_cached),
 		cmocka_unit_test(test_5_2_negative_ttl),
