@@ -362,6 +362,18 @@ void cache_flush(struct cache *c, const uint8_t *name, bool subtree)
 	}
 }
 
+void cache_flush_negative(struct cache *c)
+{
+	struct lru_node *n = c->lru.head.next;
+	while (n != &c->lru.head) {
+		struct lru_node *next = n->next;
+		struct centry *e = (struct centry *)n;
+		if (e->kind != CACHE_RRSET)
+			entry_free(c, e);
+		n = next;
+	}
+}
+
 void cache_stats(const struct cache *c, uint64_t *bytes, uint64_t *entries, uint64_t *evictions)
 {
 	*bytes = c->lru.bytes;

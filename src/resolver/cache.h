@@ -100,6 +100,8 @@ bool cache_get_failure(struct cache *c, uint64_t now, const uint8_t *name, uint1
 
 /* Removes name's entries (and those below it when subtree); everything when name is NULL. */
 void cache_flush(struct cache *c, const uint8_t *name, bool subtree);
+/* Removes every negative and failure entry (unbound-control flush_negative). */
+void cache_flush_negative(struct cache *c);
 void cache_stats(const struct cache *c, uint64_t *bytes, uint64_t *entries, uint64_t *evictions);
 
 /*

@@ -1349,7 +1349,7 @@ static struct rrset *dname_cname(struct resolver *r, uint64_t now, const struct 
 		cn->data_len = (uint16_t)(2 + prefix + tl);
 		put_u16(cn->data, (uint16_t)(prefix + tl));
 		memcpy(cn->data + 2, name, prefix);
-				memcpy(cn->data + 2 + prefix, rr->rdata, tl);
+		memcpy(cn->data + 2 + prefix, rr->rdata, tl);
 		dns_name_lower(cn->data + 2); /* the name may have been sent in random case */
 		return cn;
 	}
@@ -2307,6 +2307,18 @@ void resolver_flush(struct resolver *r, const uint8_t *name, bool subtree)
 	cache_flush(r->cache, name, subtree);
 	if (!name)
 		infra_flush(r->infra);
+}
+
+void resolver_flush_negative(struct resolver *r)
+{
+	reclaim(r);
+	cache_flush_negative(r->cache);
+}
+
+void resolver_flush_infra(struct resolver *r)
+{
+	reclaim(r);
+	infra_flush(r->infra);
 }
 
 bool resolver_cache_peek(const struct resolver *r, uint64_t now, const uint8_t *name, uint16_t type,

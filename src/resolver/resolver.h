@@ -241,6 +241,10 @@ const struct resolver_action *resolver_next_action(struct resolver *r);
  * NULL. Entries for data in flight are not affected.
  */
 void resolver_flush(struct resolver *r, const uint8_t *name, bool subtree);
+/* Only the negative answers and cached failures, everywhere (spec 12.7 flush_negative). */
+void resolver_flush_negative(struct resolver *r);
+/* Only what is known about servers: RTT, lameness, EDNS (spec 12.7 flush_infra). */
+void resolver_flush_infra(struct resolver *r);
 
 /* Trust ranks of cached data, lowest first (RFC 2181 §5.4.1; spec 3.3). */
 enum resolver_rank {

@@ -1841,6 +1841,12 @@ static void test_flush(void **state)
 	resolver_flush(n->r, wname("newshop.com."), true);
 	assert_false(cached(n, "newshop.com.", DNS_T_A, NULL));
 	assert_true(cached(n, "com.", DNS_T_NS, NULL));
+	r = resolve(n, "nx.example.com.", DNS_T_A);
+	reply_free(&r);
+	resolver_flush_negative(n->r); /* the negative entry goes, the delegations stay */
+	assert_false(cached(n, "nx.example.com.", DNS_T_A, NULL));
+	assert_true(cached(n, "example.com.", DNS_T_NS, NULL));
+	resolver_flush_infra(n->r);
 	resolver_flush(n->r, NULL, false);
 	assert_false(cached(n, "com.", DNS_T_NS, NULL));
 	r = resolve(n, "example.com.", DNS_T_A);
