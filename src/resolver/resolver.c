@@ -74,7 +74,6 @@ static const struct why WHY_STALE = {3, NULL}; /* Stale Answer */
 struct txn;
 
 struct rq {
-	struct resolver *r;
 	struct rq *prev, *next; /* r->rqs or r->dead */
 	struct rq *parent;      /* an address lookup: the question that needs the address */
 	unsigned parent_server;
@@ -117,7 +116,7 @@ struct txn {
 	struct txn *prev, *next; /* r->txns */
 	uint64_t handle;
 	uint16_t id;
-	bool tcp, edns, soft_expired, closed;
+	bool tcp, edns, soft_expired;
 	bool forward; /* to a forwarder: RD=1, its answers trusted (spec 2.9) */
 	bool caps;    /* 0x20: the reply must echo the question's case exactly */
 	struct resolver_addr addr;
@@ -543,7 +542,7 @@ static struct rq *rq_new(struct resolver *r, uint64_t now, const uint8_t *qname,
 	struct rq *q = calloc(1, sizeof(*q));
 	if (!q)
 		return NULL;
-	q->r = r;
+	
 	name_copy(q->qname, qname);
 	name_copy(q->orig, qname);
 	name_copy(q->sname, qname);
