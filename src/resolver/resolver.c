@@ -542,7 +542,7 @@ static struct rq *rq_new(struct resolver *r, uint64_t now, const uint8_t *qname,
 	struct rq *q = calloc(1, sizeof(*q));
 	if (!q)
 		return NULL;
-	
+
 	name_copy(q->qname, qname);
 	name_copy(q->orig, qname);
 	name_copy(q->sname, qname);
