@@ -41,7 +41,7 @@ API_PORT=$((20000 + RANDOM % 20000))
 DNS_PORT=$((API_PORT + 1))
 cd "$WORK"
 valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" "$BIN" up --data "$WORK/data" \
-	--api "127.0.0.1:$API_PORT" --dns "127.0.0.1:$DNS_PORT" --workers 1 >"$WORK/server.log" 2>&1 &
+	--api "127.0.0.1:$API_PORT" --dns "127.0.0.1:$DNS_PORT" --workers 1 --no-sandbox >"$WORK/server.log" 2>&1 &
 VPID=$!
 for _ in $(seq 1 600); do
 	grep -q "signpost is up" "$WORK/server.log" 2>/dev/null && break

@@ -147,7 +147,7 @@ start_server() { # round; other tests on this machine take ports too: a few trie
 		API_PORT=$(pick_port $((20000 + RANDOM % 20000)))
 		DNS_PORT=$(pick_port $((40000 + RANDOM % 20000)) "$API_PORT")
 		timeout -k 5 "$SERVER_LIMIT" taskset -c "$SERVER_CPU" "$SIGNPOST" up \
-			--data "$dir/data" --api "127.0.0.1:$API_PORT" --dns "127.0.0.1:$DNS_PORT" \
+			--data "$dir/data" --api "127.0.0.1:$API_PORT" --dns "127.0.0.1:$DNS_PORT" --no-sandbox \
 			--workers 1 >"$dir/server.log" 2>&1 &
 		SERVER_TPID=$!
 		for i in $(seq 1 300); do
