@@ -1633,7 +1633,9 @@ static int publish_work(struct r53 *r, struct work *w, struct r53_error *err)
 		if (!whole && zone_txn_commit(txn, &v) == 0) {
 			txn = NULL;
 			if (zone_db_publish(r->db, v, false) < 0) {
-				zone_version_free(v);
+				/* It shares the served version's nodes: free only its own. */
+				zone_version_discard(v);
+				v = NULL;
 				whole = true;
 			}
 		}

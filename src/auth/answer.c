@@ -35,6 +35,7 @@ struct resp {
 	/* Names whose A/AAAA records belong in the additional section. */
 	const uint8_t *add_names[MAX_ADDITIONAL];
 	bool add_glue[MAX_ADDITIONAL];
+	bool add_ns[MAX_ADDITIONAL]; /* the name is a name server's (its glue may be added) */
 	unsigned nadd;
 };
 
@@ -118,13 +119,14 @@ static bool put_rdata(struct resp *r, uint16_t type, const uint8_t *rd, uint16_t
 }
 
 /* Remembers a name whose addresses go in the additional section. */
-static void want_additional(struct resp *r, const uint8_t *name, bool glue)
+static void want_additional(struct resp *r, const uint8_t *name, bool glue, bool ns)
 {
 	for (unsigned i = 0; i < r->nadd; i++)
 		if (dns_name_equal(r->add_names[i], name))
 			return;
 	if (r->nadd < MAX_ADDITIONAL) {
 		r->add_names[r->nadd] = name;
+		r->add_ns[r->nadd] = ns;
 		r->add_glue[r->nadd++] = glue;
 	}
 }
@@ -132,11 +134,11 @@ static void want_additional(struct resp *r, const uint8_t *name, bool glue)
 static void note_targets(struct resp *r, uint16_t type, const uint8_t *rd, uint16_t len, bool glue)
 {
 	if (type == DNS_T_NS)
-		want_additional(r, rd, glue);
+		want_additional(r, rd, glue, true);
 	else if (type == DNS_T_MX && len > 2)
-		want_additional(r, rd + 2, false);
+		want_additional(r, rd + 2, false, false);
 	else if (type == DNS_T_SRV && len > 6)
-		want_additional(r, rd + 6, false);
+		want_additional(r, rd + 6, false, false);
 }
 
 /*
@@ -236,11 +238,18 @@ static void put_additional(struct resp *r, const struct zone_version *v)
 		} else {
 			struct zone_find_result fr;
 			enum zone_match m = zone_find(v, &q, &fr);
-			if (m != ZONE_MATCH_EXACT && m != ZONE_MATCH_WILDCARD)
+			if (m == ZONE_MATCH_DELEGATION && r->add_ns[i]) {
+				/* A name server's glue below a cut in this zone, as NSD and Knot
+				   add it (a root's priming answer needs it: RFC 8109 §3). */
+				n = zone_version_get(v, q.name);
+			} else if (m == ZONE_MATCH_EXACT || m == ZONE_MATCH_WILDCARD) {
+				n = fr.node;
+				if (m == ZONE_MATCH_WILDCARD)
+					owner = name; /* synthesised (RFC 4592 §4.1), as NSD and
+							 Knot do */
+			} else {
 				continue;
-			n = fr.node;
-			if (m == ZONE_MATCH_WILDCARD)
-				owner = name; /* synthesised (RFC 4592 §4.1), as NSD and Knot do */
+			}
 		}
 		if (!n)
 			continue;

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "base/cursor.h"
+#include "base/log.h"
 #include "dns/name.h"
+#include "zone/hamt.h"
 
 /* Every server of every role: the most listen addresses and infrastructure zones there are. */
 #define MAX_ENTRIES (SANDBOX_MAX_SERVERS * (1 + SANDBOX_MAX_TLDS) + SANDBOX_HOSTED)
@@ -737,8 +739,8 @@ static int build_root(const struct sandbox *sb, uint32_t serial, struct zone_ver
 	return build_end(&b, out);
 }
 
-/* A TLD zone: its servers, the addresses of server names directly below it, and a delegation
- * with glue for each infrastructure zone below it. */
+/* A TLD zone: its servers, the addresses of the server names in it, and for those in an
+ * infrastructure zone, that zone's delegation (with the addresses as glue). */
 static int build_tld(const struct sandbox *sb, size_t t, uint32_t serial, struct zone_version **out,
 		     char *err, size_t errlen)
 {
@@ -748,7 +750,7 @@ static int build_tld(const struct sandbox *sb, size_t t, uint32_t serial, struct
 	size_t n = entries_of(c, e);
 	struct build b;
 	uint8_t origin[DNS_NAME_MAXLEN], w[DNS_NAME_MAXLEN];
-	if (name_wire(c->tlds[t].name, origin) < 0) {
+	if (c->tlds[t].nservers == 0 || name_wire(c->tlds[t].name, origin) < 0) {
 		say(err, errlen, "bad TLD %s", c->tlds[t].name);
 		return -EINVAL;
 	}
@@ -762,13 +764,12 @@ static int build_tld(const struct sandbox *sb, size_t t, uint32_t serial, struct
 		put_ns(&b, origin, w, p->ttl);
 	}
 	for (size_t i = 0; i < n; i++) {
-		server_wire(e[i].s, w);
-		if (tld_index(c, w) != (int)t)
+		if (tld_index(c, e[i].w) != (int)t)
 			continue;
-		const uint8_t *z = parent_of(w);
+		const uint8_t *z = parent_of(e[i].w);
 		if (infra_find(sb->infra, sb->ninfra, z))
-			put_ns(&b, z, w, p->ttl);
-		put_addr(&b, w, &e[i].s->addr, p->ttl);
+			put_ns(&b, z, e[i].w, p->ttl);
+		put_addr(&b, e[i].w, &e[i].s->addr, p->ttl);
 	}
 	return build_end(&b, out);
 }
@@ -781,7 +782,6 @@ static int build_infra(const struct sandbox *sb, const struct infra *z, uint32_t
 	struct entry e[MAX_ENTRIES];
 	size_t n = entries_of(c, e);
 	struct build b;
-	uint8_t w[DNS_NAME_MAXLEN];
 	const uint32_t *timers = srv_timers;
 	uint32_t soa_ttl = SRV_TTL, ttl = SRV_TTL;
 	char rname[SANDBOX_NAME_MAX + 16] = INFRA_RNAME;
@@ -801,14 +801,13 @@ static int build_infra(const struct sandbox *sb, const struct infra *z, uint32_t
 		return errno_of(b.rc);
 	bool soa = false;
 	for (size_t i = 0; i < n; i++) {
-		server_wire(e[i].s, w);
-		if (!dns_name_equal(parent_of(w), z->origin))
+		if (!dns_name_equal(parent_of(e[i].w), z->origin))
 			continue;
 		if (!soa)
-			put_soa(&b, z->origin, w, rname, serial, timers, soa_ttl);
+			put_soa(&b, z->origin, e[i].w, rname, serial, timers, soa_ttl);
 		soa = true;
-		put_ns(&b, z->origin, w, ttl);
-		put_addr(&b, w, &e[i].s->addr, ttl);
+		put_ns(&b, z->origin, e[i].w, ttl);
+		put_addr(&b, e[i].w, &e[i].s->addr, ttl);
 	}
 	return build_end(&b, out);
 }
@@ -841,6 +840,16 @@ static int fill_db(const struct sandbox *sb, struct zone_db *db, uint64_t roles,
 		r = build_infra(sb, &sb->infra[i], serial, &v, err, errlen);
 		if (r < 0)
 			return r;
+		if (zone_db_zone(db, v->origin)) {
+			/* Only the hosted db can hold one already: a customer's zone of that name.
+			 * The name servers' addresses must resolve, so ours wins. */
+			char o[SANDBOX_NAME_MAX] = "?";
+			(void)dns_name_to_text(v->origin, o, sizeof(o));
+			log_warn("sandbox: the hosted zone %s is replaced by the zone that gives "
+				 "the "
+				 "name servers their addresses",
+				 o);
+		}
 		if (zone_db_publish(db, v, true) < 0)
 			goto out_free_version;
 	}
@@ -962,9 +971,7 @@ static int check_delegation(const struct sandbox *sb, const uint8_t *domain, con
 	struct entry e[MAX_ENTRIES];
 	size_t ne = entries_of(&sb->c, e);
 	for (size_t i = 0; i < ne; i++) {
-		uint8_t w[DNS_NAME_MAXLEN];
-		server_wire(e[i].s, w);
-		if (dns_name_is_sub(w, domain)) {
+		if (dns_name_is_sub(e[i].w, domain)) {
 			say(err, errlen, "%s is reserved: the sandbox's name server %s is in it",
 			    dtext, e[i].s->name);
 			return -EINVAL;
@@ -1006,9 +1013,9 @@ static int check_delegation(const struct sandbox *sb, const uint8_t *domain, con
 	return 0;
 }
 
-/* The new version of one served TLD zone with the delegation replaced. */
+/* An open transaction on one served TLD zone with the delegation replaced. */
 static int redelegate(const struct zone_version *base, const uint8_t *domain, const char *dtext,
-		      const struct deleg *d, size_t n, uint32_t ttl, struct zone_version **out,
+		      const struct deleg *d, size_t n, uint32_t ttl, struct zone_txn **out,
 		      char *err, size_t errlen)
 {
 	/* No delegation inside another (that one's zone would hide this one). */
@@ -1073,7 +1080,12 @@ static int redelegate(const struct zone_version *base, const uint8_t *domain, co
 			say(err, errlen, "%s", zone_strerror(b.rc));
 		put(&b, base->origin, DNS_T_SOA, soa->ttl, rd, len);
 	}
-	return build_end(&b, out);
+	if (b.rc < 0) {
+		zone_txn_abort(b.t);
+		return errno_of(b.rc);
+	}
+	*out = b.t;
+	return 0;
 }
 
 int sandbox_delegate(struct sandbox *sb, const char *domain, const struct sandbox_ns *ns, size_t n,
@@ -1098,8 +1110,8 @@ int sandbox_delegate(struct sandbox *sb, const char *domain, const struct sandbo
 	if (name_wire(sb->c.tlds[t].name, tw) < 0)
 		return -EINVAL;
 	struct deleg *d = n ? calloc(n, sizeof(*d)) : NULL;
+	struct zone_txn *txn[MAX_ENTRIES] = {0};
 	struct zone_version *v[MAX_ENTRIES] = {0};
-	size_t nv = 0;
 	int r = 0;
 	if (n && !d) {
 		say(err, errlen, "out of memory");
@@ -1108,7 +1120,8 @@ int sandbox_delegate(struct sandbox *sb, const char *domain, const struct sandbo
 	r = check_delegation(sb, dw, dtext, ns, n, d, err, errlen);
 	if (r < 0)
 		goto out_free;
-	/* Every new version first, so that a refusal leaves every served copy as it was. */
+	/* Every transaction, then every commit before any publish, so that a refusal or a
+	 * failure up to there leaves every served copy as it was. */
 	uint32_t ttl = params_of(sb->c.tlds[t].name)->ttl;
 	for (size_t i = 0; i < sb->ndb; i++) {
 		if (!(sb->db_roles[i] & ROLE_BIT(1 + t)))
@@ -1119,10 +1132,20 @@ int sandbox_delegate(struct sandbox *sb, const char *domain, const struct sandbo
 			r = -EINVAL;
 			goto out_free;
 		}
-		r = redelegate(base, dw, dtext, d, n, ttl, &v[i], err, errlen);
+		r = redelegate(base, dw, dtext, d, n, ttl, &txn[i], err, errlen);
 		if (r < 0)
 			goto out_free;
-		nv++;
+	}
+	for (size_t i = 0; i < sb->ndb; i++) {
+		if (!txn[i])
+			continue;
+		int c = zone_txn_commit(txn[i], &v[i]);
+		if (c < 0) {
+			say(err, errlen, "%s", zone_strerror(c));
+			r = errno_of(c);
+			goto out_free;
+		}
+		txn[i] = NULL;
 	}
 	for (size_t i = 0; i < sb->ndb; i++) {
 		if (!v[i])
@@ -1136,11 +1159,12 @@ int sandbox_delegate(struct sandbox *sb, const char *domain, const struct sandbo
 		zone_db_sync(sb->db[i]);
 	}
 out_free:
-	for (size_t i = 0; i < sb->ndb; i++)
+	for (size_t i = 0; i < sb->ndb; i++) {
+		zone_txn_abort(txn[i]);
 		if (v[i])
-			zone_version_free(v[i]);
+			zone_version_discard(v[i]);
+	}
 	free(d);
-	(void)nv;
 	return r;
 }
 

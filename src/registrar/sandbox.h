@@ -88,8 +88,11 @@ void sandbox_config_default(struct sandbox_config *c,
  *   sandbox-tld-remove TLD                        drops a default TLD
  *   sandbox-hosted ADDR ADDR ADDR ADDR            the addresses of the four name servers
  *   sandbox-port PORT                             the port used when 53 cannot be bound
- * ADDR is numeric IPv4 or IPv6 (in brackets), without a port. Returns 0, or -EINVAL with a
- * message (without file and line: the caller adds them).
+ * ADDR is numeric IPv4 or IPv6 (in brackets, or bare), without a port or scope. NAME and TLD
+ * may omit the final dot and use any case: they are stored absolute and lower case. Up to
+ * SANDBOX_MAX_SERVERS servers a line, SANDBOX_MAX_TLDS TLDs. Returns 0, or -EINVAL with a
+ * message (without file and line: the caller adds them) and c unchanged. Checks only the line:
+ * sandbox_config_check() judges the whole.
  */
 int sandbox_config_line(struct sandbox_config *c, const char *keyword, const char *rest, char *err,
 			size_t errlen) __attribute__((warn_unused_result));
@@ -174,6 +177,8 @@ int sandbox_write_root_hints(const struct sandbox *sb, const char *path)
 /*
  * One line per server for `signpost up`'s banner, into buf: "root a.root-servers.net
  * 127.0.0.2:53", "tld com a.gtld-servers.net 127.0.0.3:53", "hosted ns-1.awsdns-01.com
- * 127.0.0.4:53". Returns what snprintf would.
+ * 127.0.0.4:53" (IPv6 as "[fd00::1]:53"), root first, then the TLDs in order, then the hosted
+ * servers, each line ending with "\n"; a server of two TLDs has a line for each. Returns what
+ * snprintf would (buf may be NULL when len is 0).
  */
 int sandbox_describe(const struct sandbox *sb, uint16_t port, char *buf, size_t len);

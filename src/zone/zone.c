@@ -450,6 +450,15 @@ void zone_version_free(struct zone_version *v)
 	free(v);
 }
 
+void zone_version_discard(struct zone_version *v)
+{
+	if (!v)
+		return;
+	hamt_destroy_stamped(&v->nodes, v->leaf.stamp, free_leaf);
+	free(v->dead.items); /* they belong to the base, which lives on */
+	free(v);
+}
+
 void zone_version_retire(struct zone_version *old, struct zone_version *newer)
 {
 	hamt_garbage_free(&newer->dead);

@@ -117,8 +117,17 @@ int zone_txn_commit(struct zone_txn *t, struct zone_version **out)
 /* Frees everything the transaction made; the base is untouched. */
 void zone_txn_abort(struct zone_txn *t);
 
-/* Frees a version that was never published, or is no longer reachable, with all its nodes. */
+/*
+ * Frees a version that shares nothing: one built from nothing (base NULL) and never published,
+ * or one no longer reachable, with all its nodes.
+ */
 void zone_version_free(struct zone_version *v);
+/*
+ * Frees a committed version built from a base that lives on, which was never published (its
+ * publish failed): only what its transaction made, as zone_txn_abort() does; the nodes it
+ * shares with the base stay. zone_version_free() here would free the base's nodes too.
+ */
+void zone_version_discard(struct zone_version *v);
 /*
  * Frees what `newer` no longer shares with its base `old` (newer->dead) and old's header.
  * Call only when no reader can still hold `old` (after an RCU grace period).

@@ -476,8 +476,14 @@ def test_longest_match_child_zone(server):
     assert r.answer[0][0].serial == 7
     r = dnsq.ask(server, "inner", "NS")
     assert_authoritative(r)
-    assert answer_rrs(r) == {("inner.conform.test.", "NS", "ns1.inner.conform.test.")}
+    assert answer_rrs(r) == {("inner.conform.test.", "NS", "ns1.inner.conform.test."),
+                             ("inner.conform.test.", "NS", "ns.deleg.inner.conform.test.")}
     assert r.answer[0].ttl == 1800  # the child's NS, not the parent's delegation
+    # both name servers' addresses, the one below the child's own cut (glue) included
+    glue = {(rr.name.to_text(), rd.address) for rr in r.additional for rd in rr
+            if rr.rdtype == dns.rdatatype.A}
+    assert glue == {("ns1.inner.conform.test.", "192.0.2.210"),
+                    ("ns.deleg.inner.conform.test.", "192.0.2.212")}
 
 
 # -- ANY (RFC 8482) ---------------------------------------------------------------------------

@@ -204,6 +204,8 @@ def build_queries():
                     ("www.example.org.", "A"), ("_sip._tcp", "SRV"), ("@", "ANY")]:
         qs.append(Q(name, t, edns=0))
         qs.append(Q(name, t, edns=0, do=True))
+    qs.append(Q("inner", "NS"))
+    qs.append(Q("inner", "NS", edns=0))
     qs.append(Q("www", "A", edns=0, payload=512))
     qs.append(Q("www", "A", rd=True))
     qs.append(Q("www", "A", edns=0, rd=True))

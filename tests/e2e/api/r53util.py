@@ -101,7 +101,9 @@ class ApiServer:
     """`signpost up --data DIR --api 127.0.0.1:P --dns 127.0.0.1:Q --workers 2`."""
 
     def __init__(self, workdir, workers=2, access_key=ACCESS_KEY, secret_key=SECRET_KEY,
-                 extra_args=()):
+                 extra_args=(), sandbox=None, env_extra=None):
+        """sandbox: None serves no sandbox internet (--no-sandbox); a sandboxutil.Plan serves
+        it on the plan's addresses (a config file with its sandbox-* lines)."""
         self.dir = pathlib.Path(workdir)
         self.data = self.dir / "data"
         self.data.mkdir(exist_ok=True)
@@ -109,6 +111,8 @@ class ApiServer:
         self.access_key = access_key
         self.secret_key = secret_key
         self.extra_args = list(extra_args)
+        self.sandbox = sandbox
+        self.env_extra = dict(env_extra or {})
         self.api_port = None
         self.dns_port = None
         self.proc = None
@@ -129,10 +133,18 @@ class ApiServer:
         return [str(servers.signpost_bin()), "up", "--data", str(self.data),
                 "--api", "%s:%d" % (servers.V4, self.api_port),
                 "--dns", "%s:%d" % (servers.V4, self.dns_port),
-                "--workers", str(self.workers)] + self.extra_args
+                "--workers", str(self.workers)] + self._sandbox_args() + self.extra_args
+
+    def _sandbox_args(self):
+        if self.sandbox is None:
+            return ["--no-sandbox"]
+        conf = self.dir / "sandbox.conf"
+        conf.write_text(self.sandbox.config_text())
+        return ["--config", str(conf)]
 
     def env(self):
         env = dict(os.environ)
+        env.update(self.env_extra)
         env["SIGNPOST_ACCESS_KEY_ID"] = self.access_key
         env["SIGNPOST_SECRET_ACCESS_KEY"] = self.secret_key
         return env
@@ -244,6 +256,21 @@ class ApiServer:
                                   region_name=region)
         return s.client("route53", endpoint_url=self.url, config=cfg)
 
+    def domains_client(self, access_key=None, secret_key=None, region=REGION, timeout=30):
+        """boto3's route53domains client (JSON 1.1), on the same endpoint as Route 53."""
+        cfg = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"},
+                                     connect_timeout=5, read_timeout=timeout)
+        s = boto3.session.Session(aws_access_key_id=access_key or self.access_key,
+                                  aws_secret_access_key=secret_key or self.secret_key,
+                                  region_name=region)
+        return s.client("route53domains", endpoint_url=self.url, config=cfg)
+
+    def stdout(self):
+        try:
+            return self.stdout_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
     def dig(self, name, rdtype="A", tcp=False):
         return dig(self.dns_port, name, rdtype, tcp=tcp)
 
@@ -259,6 +286,7 @@ class DigResult:
         self.flags = set(m.group(1).split()) if m else set()
         self.answer = self._section("ANSWER")
         self.authority = self._section("AUTHORITY")
+        self.additional = self._section("ADDITIONAL")
 
     def _section(self, name):
         rrs = []
@@ -284,8 +312,13 @@ class DigResult:
 
 
 def dig(port, name, rdtype="A", tcp=False):
-    cmd = ["dig", "@%s" % servers.V4, "-p", str(port), "+norec", "+time=3", "+tries=2",
-           "+nocmd", "+nostats", name, rdtype]
+    return dig_at(servers.V4, port, name, rdtype, tcp=tcp)
+
+
+def dig_at(server, port, name, rdtype="A", tcp=False, recurse=False):
+    """dig at an explicit server and port (+norec unless recurse)."""
+    cmd = ["dig", "@%s" % server, "-p", str(port), "+rec" if recurse else "+norec",
+           "+time=3", "+tries=2", "+nocmd", "+nostats", name, rdtype]
     if tcp:
         cmd.insert(4, "+tcp")
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=30,

@@ -24,6 +24,7 @@
 #include "dns/name.h"
 #include "registrar/sandbox.h"
 #include "zone/db.h"
+#include "zone/load.h"
 
 /* ---- fixture ------------------------------------------------------------------------------ */
 
@@ -56,6 +57,20 @@ static int teardown(void **state)
 	zone_db_free(hosted);
 	hosted = NULL;
 	return 0;
+}
+
+/* Replaces the fixture's sandbox (and hosted db) by one built from c; teardown frees it. */
+static void rebuild(const struct sandbox_config *c)
+{
+	char err[256] = "";
+	sandbox_free(sb);
+	sb = NULL;
+	zone_db_free(hosted);
+	hosted = zone_db_new();
+	assert_non_null(hosted);
+	int r = sandbox_new(c, hosted, &sb, err, sizeof(err));
+	if (r != 0)
+		fail_msg("sandbox_new: %d %s", r, err);
 }
 
 static int group_setup(void **state)
@@ -449,6 +464,46 @@ static void test_hosted_name_servers(void **state)
 	assert_true(aa());
 	assert_int_equal(R.n[AN], 0);
 	assert_int_equal(count(NS, "uk.", DNS_T_SOA), 1);
+}
+
+/* sandbox_new adds to the hosted db: the customer's zones stay, a clash is replaced. */
+static void test_hosted_db_shared(void **state)
+{
+	static const char example[] = "$TTL 300\n"
+				      "@ SOA ns-1.awsdns-01.com. hm 1 7200 900 1209600 86400\n"
+				      "@ NS ns-1.awsdns-01.com.\n"
+				      "www A 192.0.2.10\n";
+	static const char clash[] = "$TTL 300\n"
+				    "@ SOA ns hm 1 7200 900 1209600 86400\n"
+				    "@ NS ns\n"
+				    "ns-1 A 192.0.2.99\n";
+	struct zone_db *h = zone_db_new();
+	assert_non_null(h);
+	char err[256] = "";
+	struct zone_version *v;
+	assert_int_equal(zone_load_string(example, strlen(example), "example.com.",
+					  name("example.com."), &v, err, sizeof(err)),
+			 0);
+	assert_int_equal(zone_db_publish(h, v, true), 0);
+	assert_int_equal(zone_load_string(clash, strlen(clash), "awsdns-01.com.",
+					  name("awsdns-01.com."), &v, err, sizeof(err)),
+			 0);
+	assert_int_equal(zone_db_publish(h, v, true), 0);
+	struct sandbox *s;
+	assert_int_equal(sandbox_new(&C, h, &s, err, sizeof(err)), 0);
+	ask(h, "www.example.com.", DNS_T_A);
+	assert_true(aa());
+	assert_true(has_addr(AN, "www.example.com.", "192.0.2.10"));
+	ask(h, "ns-1.awsdns-01.com.", DNS_T_A);
+	assert_true(aa());
+	assert_true(has_addr(AN, "ns-1.awsdns-01.com.", "127.0.0.4"));
+	assert_int_equal(count(AN, NULL, 0), 1);
+	assert_int_equal(zone_db_get(h)->count, 5);
+	/* Freeing the sandbox leaves the hosted db to its owner. */
+	sandbox_free(s);
+	ask(h, "ns-2.awsdns-02.net.", DNS_T_A);
+	assert_true(has_addr(AN, "ns-2.awsdns-02.net.", "127.0.0.5"));
+	zone_db_free(h);
 }
 
 /* Names of TLD servers directly under their TLD are data of the TLD zone. */
@@ -904,16 +959,9 @@ static void test_config_check(void **state)
 static void test_custom_plan(void **state)
 {
 	struct sandbox_config c;
-	char err[256] = "";
 	sandbox_config_default(&c, NAMES);
 	line_ok(&c, "sandbox-tld", "shop a.nic.shop=[fd00::53] b.nic.shop=127.0.0.8");
-	struct zone_db *h = zone_db_new();
-	assert_non_null(h);
-	struct sandbox *s;
-	if (sandbox_new(&c, h, &s, err, sizeof(err)) != 0)
-		fail_msg("sandbox_new: %s", err);
-	struct sandbox *keep = sb;
-	sb = s;
+	rebuild(&c);
 	/* 127.0.0.8 now serves org and shop; 127.0.0.9 only uk. */
 	struct zone_db *org = db_at("127.0.0.8");
 	assert_non_null(zone_db_zone(org, name("org.")));
@@ -930,9 +978,110 @@ static void test_custom_plan(void **state)
 	delegate_ok("example.shop.", hosted_set(), 4);
 	ask(org, "example.shop.", DNS_T_NS);
 	assert_int_equal(count(NS, "example.shop.", DNS_T_NS), 4);
-	sb = keep;
-	sandbox_free(s);
-	zone_db_free(h);
+}
+
+/* net on two zone sets ({com, net} on .3/.13, {net} alone on .14): a delegation goes to both. */
+static void test_tld_on_two_zone_sets(void **state)
+{
+	struct sandbox_config c;
+	char err[256] = "";
+	sandbox_config_default(&c, NAMES);
+	line_ok(&c, "sandbox-tld",
+		"net a.gtld-servers.net=127.0.0.3 b.gtld-servers.net=127.0.0.13 "
+		"c.gtld-servers.net=127.0.0.14");
+	rebuild(&c);
+	struct zone_db *both = db_at("127.0.0.3"), *net = db_at("127.0.0.14");
+	assert_true(both != net);
+	assert_null(zone_db_zone(net, name("com.")));
+	assert_non_null(zone_db_zone(net, name("gtld-servers.net.")));
+	uint32_t s_both = serial(both, "net."), s_net = serial(net, "net.");
+
+	delegate_ok("example.net.", hosted_set(), 4);
+	assert_int_equal(serial(both, "net."), s_both + 1);
+	assert_int_equal(serial(net, "net."), s_net + 1);
+	for (int i = 0; i < 2; i++) {
+		ask(i ? net : both, "www.example.net.", DNS_T_A);
+		assert_false(aa());
+		assert_int_equal(count(NS, "example.net.", DNS_T_NS), 4);
+		assert_true(has_addr(AR, "ns-2.awsdns-02.net.", "127.0.0.5"));
+	}
+	/* A refusal changes neither copy. */
+	assert_int_equal(
+		sandbox_delegate(sb, "sub.example.net.", hosted_set(), 4, err, sizeof(err)),
+		-EINVAL);
+	assert_int_equal(serial(both, "net."), s_both + 1);
+	assert_int_equal(serial(net, "net."), s_net + 1);
+	delegate_ok("example.net.", NULL, 0);
+	ask(net, "www.example.net.", DNS_T_A);
+	assert_int_equal(rcode(), DNS_RC_NXDOMAIN);
+	ask(both, "www.example.net.", DNS_T_A);
+	assert_int_equal(rcode(), DNS_RC_NXDOMAIN);
+}
+
+/* The largest plan: 32 TLDs of 8 servers each, every one at an address of its own. */
+static void test_largest_plan(void **state)
+{
+	static struct sandbox_config c;
+	sandbox_config_default(&c, NAMES);
+	for (int t = (int)c.ntlds; t < SANDBOX_MAX_TLDS; t++) {
+		char rest[512];
+		int n = snprintf(rest, sizeof(rest), "t%d", t);
+		for (int i = 0; i < SANDBOX_MAX_SERVERS; i++)
+			n += snprintf(rest + n, sizeof(rest) - (size_t)n, " %c.nic.t%d=127.1.%d.%d",
+				      'a' + i, t, t, i + 1);
+		line_ok(&c, "sandbox-tld", rest);
+	}
+	assert_int_equal(c.ntlds, SANDBOX_MAX_TLDS);
+	rebuild(&c);
+	const struct server_addr *a;
+	struct zone_db *const *dbs;
+	assert_int_equal(sandbox_listeners(sb, 53, &a, &dbs), 11 + 27 * SANDBOX_MAX_SERVERS);
+	ask(db_at("127.0.0.2"), "example.t31.", DNS_T_A);
+	assert_false(aa());
+	assert_int_equal(count(NS, "t31.", DNS_T_NS), SANDBOX_MAX_SERVERS);
+	assert_int_equal(count(AR, NULL, DNS_T_A), SANDBOX_MAX_SERVERS);
+	assert_true(has_addr(AR, "h.nic.t31.", "127.1.31.8"));
+	ask(db_at("127.1.31.8"), "a.nic.t31.", DNS_T_A);
+	assert_true(aa());
+	assert_true(has_addr(AN, "a.nic.t31.", "127.1.31.1"));
+	delegate_ok("example.t31.", hosted_set(), 4);
+	ask(db_at("127.1.31.5"), "example.t31.", DNS_T_NS);
+	assert_int_equal(count(NS, "example.t31.", DNS_T_NS), 4);
+}
+
+/* An IPv6 root server: AAAA glue in the root zone, in root-servers.net and in the hints. */
+static void test_ipv6_root_server(void **state)
+{
+	struct sandbox_config c;
+	sandbox_config_default(&c, NAMES);
+	line_ok(&c, "sandbox-root", "a.root-servers.net=127.0.0.2 b.root-servers.net=[fd00::12]");
+	rebuild(&c);
+	struct zone_db *root = db_at("127.0.0.2");
+	ask(root, "b.root-servers.net.", DNS_T_AAAA);
+	assert_true(aa());
+	assert_true(has_addr(AN, "b.root-servers.net.", "fd00::12"));
+	ask(db_at("127.0.0.3"), "b.root-servers.net.", DNS_T_AAAA);
+	assert_false(aa());
+	assert_true(has_addr(AR, "b.root-servers.net.", "fd00::12"));
+
+	char dir[] = "/tmp/sandbox-hints-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128], text[1024];
+	snprintf(path, sizeof(path), "%s/root.hints", dir);
+	assert_int_equal(sandbox_write_root_hints(sb, path), 0);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = 0;
+	fclose(f);
+	assert_non_null(strstr(text, "b.root-servers.net."));
+	assert_non_null(strstr(text, " AAAA  fd00::12\n"));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+
+	char buf[2048];
+	sandbox_describe(sb, 5302, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "root b.root-servers.net [fd00::12]:5302\n"));
 }
 
 /* ---- outputs ------------------------------------------------------------------------------ */
@@ -1047,6 +1196,7 @@ int main(void)
 		T(test_root_servers_net),
 		T(test_gtld_servers),
 		T(test_hosted_name_servers),
+		T(test_hosted_db_shared),
 		T(test_nic_names),
 		T(test_tld_negative_ttls),
 		T(test_delegate_hosted_set),
@@ -1059,6 +1209,9 @@ int main(void)
 		cmocka_unit_test(test_config_lines),
 		cmocka_unit_test(test_config_check),
 		T(test_custom_plan),
+		T(test_tld_on_two_zone_sets),
+		T(test_largest_plan),
+		T(test_ipv6_root_server),
 		T(test_listeners),
 		T(test_root_hints),
 		T(test_describe),

@@ -241,6 +241,27 @@ static void test_abort_keeps_base(void **state)
 	zone_version_free(v1);
 }
 
+/* A committed version whose publish failed is discarded without touching its base's nodes. */
+static void test_discard_keeps_base(void **state)
+{
+	struct zone_txn *t = base_txn();
+	assert_int_equal(zone_txn_add(t, N("www"), DNS_T_A, 1, a1, 4), 0);
+	assert_int_equal(zone_txn_add(t, N("mail"), DNS_T_A, 1, a1, 4), 0);
+	struct zone_version *v1, *v2;
+	assert_int_equal(zone_txn_commit(t, &v1), 0);
+	assert_int_equal(zone_txn_begin(v1, NULL, &t), 0);
+	assert_int_equal(zone_txn_add(t, N("www"), DNS_T_A, 1, a2, 4), 0);
+	assert_int_equal(zone_txn_add(t, N("x.y.z"), DNS_T_A, 1, a2, 4), 0);
+	assert_int_equal(zone_txn_commit(t, &v2), 0);
+	/* v2 shares "mail" and the apex with v1. zone_version_free(v2) would free them. */
+	assert_ptr_equal(zone_version_get(v2, N("mail")), zone_version_get(v1, N("mail")));
+	zone_version_discard(v2); /* ASan: no leak, no double free, v1 intact */
+	assert_int_equal(zone_node_rrset(zone_version_get(v1, N("www")), DNS_T_A)->count, 1);
+	assert_int_equal(zone_node_rrset(zone_version_get(v1, N("mail")), DNS_T_A)->count, 1);
+	assert_null(zone_version_get(v1, N("x.y.z")));
+	zone_version_free(v1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_empty_non_terminals),
 		cmocka_unit_test(test_persistence),
 		cmocka_unit_test(test_abort_keeps_base),
+		cmocka_unit_test(test_discard_keeps_base),
 		cmocka_unit_test(test_change_cost_is_logarithmic),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
