@@ -7,6 +7,8 @@
 - `zone`: a fresh public hosted zone with a unique name, for one test.
 - `cli`: the real `aws` CLI, once as v1 (pip, pyenv) and once as v2 (Debian); absent ones skip.
 - `make_api`: a fresh server for one test (restart tests).
+- `sandbox_plan`, `sandbox_api`: a server that also serves the sandbox internet (root, TLD and
+  hosted name servers) on a random 127.X.Y.0/24 block, with the registry's test hooks on.
 
 The tests skip, with the reason, only while `signpost up --help` fails (the API not built
 yet); once it succeeds every test runs. Nothing here talks to a non-loopback address.
@@ -40,6 +42,7 @@ ALL_KINDS = _parent.ALL_KINDS
 PEER_KINDS = _parent.PEER_KINDS
 
 import r53util  # noqa: E402
+import sandboxutil  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +96,20 @@ def make_api(request, tmp_path_factory, _aws_env):
         return _launch(request, tmp_path_factory, **kw)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def sandbox_plan():
+    """The sandbox internet's addresses for one module: a random 127.X.Y.0/24 block."""
+    return sandboxutil.Plan()
+
+
+@pytest.fixture(scope="module")
+def sandbox_api(request, tmp_path_factory, _aws_env, sandbox_plan):
+    """`signpost up` serving the sandbox internet on sandbox_plan, with the test hooks on
+    (SIGNPOST_TEST_HOOKS=1: the registry's clock can be moved)."""
+    return _launch(request, tmp_path_factory, sandbox=sandbox_plan,
+                   env_extra={"SIGNPOST_TEST_HOOKS": "1"})
 
 
 @pytest.fixture(scope="module")

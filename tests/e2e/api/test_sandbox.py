@@ -25,34 +25,13 @@ CONTACT = {
 
 
 @pytest.fixture(scope="module")
-def plan():
-    return sandboxutil.Plan()
+def plan(sandbox_plan):
+    return sandbox_plan
 
 
 @pytest.fixture(scope="module")
-def sbx(request, tmp_path_factory, _aws_env, plan):
-    """`signpost up` with the sandbox on the plan's addresses, and test hooks on."""
-    r53util_conftest_need_api()
-    srv = r53util.ApiServer(tmp_path_factory.mktemp("sandbox-up"), sandbox=plan,
-                            env_extra={"SIGNPOST_TEST_HOOKS": "1"})
-
-    def fin():
-        problems = srv.stop_and_check()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
-
-    srv.start()
-    request.addfinalizer(fin)
-    return srv
-
-
-def r53util_conftest_need_api():
-    why = r53util.api_unavailable()
-    if why is None:
-        return
-    if why.startswith("FAIL"):
-        pytest.fail(why)
-    pytest.skip(why)
+def sbx(sandbox_api):
+    return sandbox_api
 
 
 def ns_names(rrs):
@@ -315,8 +294,8 @@ def test_sandbox_falls_back_to_its_port_when_53_is_taken(make_api, tmp_path):
         blocker.close()
 
 
-def test_bad_sandbox_line_names_file_and_line(tmp_path):
-    r53util_conftest_need_api()
+def test_bad_sandbox_line_names_file_and_line(api, tmp_path):
+    # (`api` only so that this skips, with the others, while signpost up is not built)
     conf = tmp_path / "bad.conf"
     conf.write_text("# comment\nsandbox-tld com a.gtld-servers.net=not-an-address\n")
     p = subprocess.run([str(r53util.servers.signpost_bin()), "up", "--data", str(tmp_path / "d"),
