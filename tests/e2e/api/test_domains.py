@@ -8,7 +8,6 @@ checked as a client sees it. The registry's virtual clock is moved with the test
 """
 
 import json
-import random
 import re
 import subprocess
 import time
@@ -23,55 +22,23 @@ import botocore.exceptions
 import pytest
 
 import r53util
-import servers
+import sandboxutil
 
 TARGET = "Route53Domains_v20140515."
 
 
 # -- the server ------------------------------------------------------------------------------
 
-def sandbox_block():
-    """A random 127.X.Y.0/24 (never 127.0.0.0/24, the reference plan's own)."""
-    return "127.%d.%d" % (random.randint(1, 254), random.randint(0, 255))
-
-
 class DomainsServer(r53util.ApiServer):
-    """`signpost up` with test hooks on and the sandbox's servers moved to `block`."""
+    """`signpost up` serving the sandbox internet on a sandboxutil.Plan (a random 127.X.Y.0/24
+    block of its own) with the registry's test hooks on."""
 
-    def __init__(self, workdir, block=None, max_sandbox_tries=4, **kw):
-        self.block = block or sandbox_block()
-        super().__init__(workdir, **kw)
-        self.config = self.dir / "signpost.conf"
+    def __init__(self, workdir, plan=None, **kw):
+        self.plan = plan or sandboxutil.Plan()
+        super().__init__(workdir, sandbox=self.plan, env_extra={"SIGNPOST_TEST_HOOKS": "1"},
+                         **kw)
         self.sandbox_port = None
-        self.servers = {}  # "com" -> address of its first server, "root" -> ..., "hosted" -> [...]
-        self._write_config()
-
-    def _write_config(self):
-        b = self.block
-        self.config.write_text("\n".join([
-            "sandbox-root a.root-servers.net=%s.2 b.root-servers.net=%s.12" % (b, b),
-            "sandbox-tld com a.gtld-servers.net=%s.3 b.gtld-servers.net=%s.13" % (b, b),
-            "sandbox-tld net a.gtld-servers.net=%s.3 b.gtld-servers.net=%s.13" % (b, b),
-            "sandbox-tld org a.nic.org=%s.8" % b,
-            "sandbox-tld uk a.nic.uk=%s.9" % b,
-            "sandbox-tld internal a.nic.internal=%s.10" % b,
-            "sandbox-hosted %s.4 %s.5 %s.6 %s.7" % (b, b, b, b),
-            "",
-        ]))
-
-    def command(self):
-        return super().command() + ["--config", str(self.config),
-                                    "--sandbox-port", str(self._port_choice())]
-
-    def _port_choice(self):
-        if self.sandbox_port is None:
-            self.sandbox_port = servers.free_port()
-        return self.sandbox_port
-
-    def env(self):
-        env = super().env()
-        env["SIGNPOST_TEST_HOOKS"] = "1"
-        return env
+        self.servers = {}  # "com" -> its first server's address, "root", "hosted" -> [...]
 
     def start(self, keep_ports=False):
         super().start(keep_ports=keep_ports)
@@ -79,19 +46,20 @@ class DomainsServer(r53util.ApiServer):
         return self
 
     def _read_banner(self):
-        """The sandbox's port and addresses, as the banner prints them."""
+        """The sandbox's port and addresses as the banner prints them (they must be the
+        plan's)."""
         deadline = time.monotonic() + 30
         text = ""
         while time.monotonic() < deadline:
-            text = self.stdout_path.read_text(errors="replace")
-            if "aws route53domains" in text.split("signpost is up.")[-1]:
+            text = self.stdout_path.read_text(errors="replace").split("signpost is up.")[-1]
+            if "aws route53domains" in text:
                 break
             time.sleep(0.05)
-        text = text.split("signpost is up.")[-1]
         m = re.search(r"The sandbox internet \(each server on its own address, port (\d+)\)",
                       text)
         assert m, "no sandbox in the banner:\n" + text
         self.sandbox_port = int(m.group(1))
+        assert self.sandbox_port == self.plan.port, text
         self.servers = {"hosted": []}
         for line in text.splitlines():
             f = line.split()
@@ -101,7 +69,8 @@ class DomainsServer(r53util.ApiServer):
                 self.servers.setdefault(f[1], f[3].rsplit(":", 1)[0])
             elif len(f) >= 3 and f[0] == "hosted":
                 self.servers["hosted"].append(f[2].rsplit(":", 1)[0])
-        assert self.servers.get("com", "").startswith(self.block + "."), self.servers
+        assert self.servers.get("com") == self.plan.tld("com")[0], (self.servers, text)
+        assert self.servers["hosted"] == self.plan.hosted, (self.servers, text)
 
     def domains(self, access_key=None, secret_key=None):
         cfg = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"},
@@ -234,12 +203,7 @@ def zone_of(r53, name):
 
 def dig(srv, server, name, rdtype="A"):
     """dig +norecurse at one sandbox server (named, with its port)."""
-    cmd = ["dig", "+norecurse", "@%s" % server, "-p", str(srv.sandbox_port), "+time=3",
-           "+tries=2", "+nocmd", "+nostats", name, rdtype]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
-                       stdin=subprocess.DEVNULL)
-    assert p.returncode == 0, p
-    return r53util.DigResult(p.stdout)
+    return r53util.dig_at(server, srv.sandbox_port, name, rdtype)
 
 
 def delegation(srv, name):
