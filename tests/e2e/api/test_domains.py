@@ -576,3 +576,27 @@ def test_quota_and_restart(fresh):
         assert_delegated(fresh, n, ns)
     assert_undelegated(fresh, names[0])
     assert len(zone_of(r53, late)) == 1
+
+
+def test_contacts_never_logged(request, tmp_path_factory, _aws_env):
+    """Contacts are sensitive (the model says so): not even debug logging shows them."""
+    srv = _launch(request, tmp_path_factory, extra_args=["--log-level", "debug"])
+    rd = srv.domains()
+    secret = "Zq" + uuid.uuid4().hex[:12]
+    c = contacts()
+    for k in c:
+        c[k] = contact(secret, LastName=secret + "L", Email=secret + "@example.net",
+                       AddressLine1=secret + " Street")
+    name = uniq()
+    op = rd.register_domain(DomainName=name, DurationInYears=1, **c)["OperationId"]
+    assert wait_op(rd, op)["Status"] == "SUCCESSFUL"
+    bad = dict(c)
+    bad["TechContact"] = dict(c["TechContact"], PhoneNumber="+1-" + secret)
+    code, msg, _ = client_error(rd.register_domain, DomainName=uniq(), DurationInYears=1, **bad)
+    assert code == "InvalidInput" and secret not in msg
+    op = rd.update_domain_contact(DomainName=name, AdminContact=c["AdminContact"])["OperationId"]
+    assert wait_op(rd, op)["Status"] == "SUCCESSFUL"
+    rd.get_domain_detail(DomainName=name)
+    log = srv.stderr()
+    assert "domains" in log  # debug logging was on and saw the calls
+    assert secret not in log
