@@ -1250,6 +1250,18 @@ static void test_http(void **state)
 		strstr(json_string_value(json_object_get(p.json, "message")), "TransferDomain"));
 	resp_free(&p);
 
+	send_signed(h, "SignpostTest.FlyToTheMoon", "{}", &p);
+	assert_string_equal(p.type, "UnknownOperationException");
+	resp_free(&p);
+	struct req g;
+	build(&g, "Route53Domains_v20140515.ListDomains", NULL);
+	g.r.method = "GET";
+	sign(&g, "route53domains", &KEYS[0]);
+	handle(h, &g, &p);
+	assert_int_equal(p.r.status, 400);
+	assert_string_equal(p.type, "UnknownOperationException");
+	resp_free(&p);
+
 	/* DuplicateRequest carries requestId. */
 	json_decref(hook("HoldOperations", json_pack("{s:b}", "Hold", 1)));
 	reg = register_input("dup.com", 1);
