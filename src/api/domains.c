@@ -1537,31 +1537,49 @@ static void expire_one(struct domains *d, const char *name, double now)
 	domain_row_free(&r);
 }
 
+/* Names of active domains (only those expired by `until` when `expiring`), copied out of the
+ * statement so that the caller may run others for each. */
+struct name_list {
+	char (*names)[SANDBOX_NAME_MAX]; /* malloc'd */
+	size_t n;
+};
+
+static void active_domains(struct domains *d, bool expiring, double until, struct name_list *out)
+{
+	out->names = NULL;
+	out->n = 0;
+	sqlite3_stmt *st = store_stmt(
+		d->store,
+		expiring ? "SELECT name FROM domains WHERE state = 'active' AND expires <= "
+			   "? ORDER BY name"
+			 : "SELECT name FROM domains WHERE state = 'active' ORDER BY name");
+	if (!st)
+		return;
+	if (expiring)
+		sqlite3_bind_double(st, 1, until);
+	size_t cap = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (out->n == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			void *p = realloc(out->names, ncap * sizeof *out->names);
+			if (!p)
+				break;
+			out->names = p;
+			cap = ncap;
+		}
+		copy_col(out->names[out->n++], SANDBOX_NAME_MAX, st, 0);
+	}
+	sqlite3_reset(st);
+}
+
 static void sweep(struct domains *d)
 {
 	double now = now_of(d);
-	sqlite3_stmt *st = store_stmt(d->store, "SELECT name FROM domains WHERE state = 'active' "
-						"AND expires <= ? ORDER BY name LIMIT 1000");
-	if (!st)
-		return;
-	sqlite3_bind_double(st, 1, now);
-	size_t n = 0, cap = 0;
-	char(*names)[SANDBOX_NAME_MAX] = NULL;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			void *p = realloc(names, ncap * sizeof *names);
-			if (!p)
-				break;
-			names = p;
-			cap = ncap;
-		}
-		copy_col(names[n++], SANDBOX_NAME_MAX, st, 0);
-	}
-	sqlite3_reset(st);
-	for (size_t i = 0; i < n; i++)
-		expire_one(d, names[i], now);
-	free(names);
+	struct name_list l;
+	active_domains(d, true, now, &l);
+	for (size_t i = 0; i < l.n; i++)
+		expire_one(d, l.names[i], now);
+	free(l.names);
 }
 
 static void *worker_main(void *arg)
@@ -2691,30 +2709,14 @@ static void learn_sandbox(struct domains *d)
 /* Every active domain's delegation into its TLD zone (the sandbox starts empty). */
 static void publish_delegations(struct domains *d)
 {
-	sqlite3_stmt *st = store_stmt(
-		d->store, "SELECT name FROM domains WHERE state = 'active' ORDER BY name");
-	if (!st)
-		return;
-	size_t n = 0, cap = 0;
-	char(*names)[SANDBOX_NAME_MAX] = NULL;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			void *p = realloc(names, ncap * sizeof *names);
-			if (!p)
-				break;
-			names = p;
-			cap = ncap;
-		}
-		copy_col(names[n++], SANDBOX_NAME_MAX, st, 0);
-	}
-	sqlite3_reset(st);
-	for (size_t i = 0; i < n; i++) {
+	struct name_list l;
+	active_domains(d, false, 0, &l);
+	for (size_t i = 0; i < l.n; i++) {
 		char why[256];
-		if (sync_delegation(d, names[i], why, sizeof why))
-			log_warn("domains: delegating %s: %s", names[i], why);
+		if (sync_delegation(d, l.names[i], why, sizeof why))
+			log_warn("domains: delegating %s: %s", l.names[i], why);
 	}
-	free(names);
+	free(l.names);
 }
 
 int domains_open(const struct domains_config *cfg, struct domains **out, struct domains_error *err)

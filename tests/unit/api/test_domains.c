@@ -1032,11 +1032,35 @@ static void test_resume_after_restart(void **state)
 	assert_int_equal(zones_named("resume.com.", NULL), 1);
 	expect_delegated(COM_SERVER, "resume.com");
 
+	/* Held IN_PROGRESS (the step a crash would interrupt), then closed: resumed too. */
+	json_decref(hook("HoldOperations", json_pack("{s:b,s:s}", "Hold", 1, "At", "IN_PROGRESS")));
+	out = call_ok("RegisterDomain", register_input("midway.org", 1));
+	snprintf(id, sizeof id, "%s", str(out, "OperationId"));
+	json_decref(out);
+	for (int i = 0; i < 500; i++) {
+		json_t *o = op_detail(id);
+		bool there = strcmp(str(o, "Status"), "IN_PROGRESS") == 0;
+		json_decref(o);
+		if (there)
+			break;
+		usleep(10000);
+	}
+	json_t *o = op_detail(id);
+	assert_string_equal(str(o, "Status"), "IN_PROGRESS");
+	json_decref(o);
+	domains_close(dom);
+	dom = NULL;
+	open_domains();
+	expect_success(id);
+	assert_int_equal(zones_named("midway.org.", NULL), 1);
+	expect_delegated(ORG_SERVER, "midway.org");
+
 	/* Restart everything: the sandbox starts empty and gets the delegations back. */
 	advance(1000);
 	close_all();
 	open_all();
 	expect_delegated(COM_SERVER, "resume.com");
+	expect_delegated(ORG_SERVER, "midway.org");
 	json_t *c = hook("GetClock", json_object());
 	assert_int_equal(json_integer_value(json_object_get(c, "Offset")), 1000);
 	json_decref(c);
@@ -1224,6 +1248,18 @@ static void test_http(void **state)
 	assert_string_equal(p.type, "InvalidInput");
 	assert_non_null(
 		strstr(json_string_value(json_object_get(p.json, "message")), "TransferDomain"));
+	resp_free(&p);
+
+	send_signed(h, "SignpostTest.FlyToTheMoon", "{}", &p);
+	assert_string_equal(p.type, "UnknownOperationException");
+	resp_free(&p);
+	struct req g;
+	build(&g, "Route53Domains_v20140515.ListDomains", NULL);
+	g.r.method = "GET";
+	sign(&g, "route53domains", &KEYS[0]);
+	handle(h, &g, &p);
+	assert_int_equal(p.r.status, 400);
+	assert_string_equal(p.type, "UnknownOperationException");
 	resp_free(&p);
 
 	/* DuplicateRequest carries requestId. */
