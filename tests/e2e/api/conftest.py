@@ -62,27 +62,8 @@ def _aws_env(tmp_path_factory):
             os.environ[k] = v
 
 
-def _need_api():
-    why = r53util.api_unavailable()
-    if why is None:
-        return
-    if why.startswith("FAIL"):
-        pytest.fail(why)
-    pytest.skip(why)
-
-
 def _launch(request, tmp_path_factory, **kw):
-    _need_api()
-    srv = r53util.ApiServer(tmp_path_factory.mktemp("signpost-up"), **kw)
-
-    def fin():
-        problems = srv.stop_and_check()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
-
-    srv.start()
-    request.addfinalizer(fin)
-    return srv
+    return r53util.launch(request, tmp_path_factory, **kw)
 
 
 @pytest.fixture(scope="module")

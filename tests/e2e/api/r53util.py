@@ -275,6 +275,25 @@ class ApiServer:
         return dig(self.dns_port, name, rdtype, tcp=tcp)
 
 
+def launch(request, tmp_path_factory, cls=None, **kw):
+    """Starts a `signpost up` (an ApiServer, or cls) for a test or module, stopped at its end
+    with SIGTERM (exit status 0 and no sanitizer report required). Skips while the API is not
+    built."""
+    why = api_unavailable()
+    if why is not None:
+        (pytest.fail if why.startswith("FAIL") else pytest.skip)(why)
+    srv = (cls or ApiServer)(tmp_path_factory.mktemp("signpost-up"), **kw)
+
+    def fin():
+        problems = srv.stop_and_check()
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)
+
+    srv.start()
+    request.addfinalizer(fin)
+    return srv
+
+
 # -- dig ------------------------------------------------------------------------------------
 
 class DigResult:

@@ -6,6 +6,7 @@ a free port."""
 import os
 import random
 import socket
+import time
 
 import servers
 
@@ -85,3 +86,40 @@ class Plan:
         for n, o in ROOT:
             out.append("%s  3600000  A  %s" % (n, self.addr(o)))
         return "\n".join(out) + "\n"
+
+
+# -- registering domains (Route 53 Domains) -----------------------------------------------
+
+def contact(first="Ada", **over):
+    """A ContactDetail Route 53 Domains accepts."""
+    c = {"FirstName": first, "LastName": "Lovelace", "ContactType": "PERSON",
+         "AddressLine1": "12 Analytical Row", "City": "London", "CountryCode": "GB",
+         "ZipCode": "N1 9GU", "PhoneNumber": "+44.2071234567", "Email": "ada@example.net"}
+    c.update(over)
+    return c
+
+
+def contacts(**kw):
+    """The three required contacts of RegisterDomain (kw changes the admin contact)."""
+    return {"AdminContact": contact("Ada", **kw), "RegistrantContact": contact("Rex"),
+            "TechContact": contact("Tess")}
+
+
+def wait_op(rd, op_id, timeout=30):
+    """Polls GetOperationDetail until the operation ends; returns its detail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        d = rd.get_operation_detail(OperationId=op_id)
+        if d["Status"] in ("SUCCESSFUL", "FAILED", "ERROR"):
+            return d
+        assert time.monotonic() < deadline, d
+        time.sleep(0.05)
+
+
+def register(rd, name, years=1, **kw):
+    """RegisterDomain with boto3, waited for; SUCCESSFUL required. Returns the operation id."""
+    op = rd.register_domain(DomainName=name, DurationInYears=years, **contacts(), **kw)
+    d = wait_op(rd, op["OperationId"])
+    assert d["Status"] == "SUCCESSFUL", d
+    assert d["Type"] == "REGISTER_DOMAIN"
+    return op["OperationId"]

@@ -7,13 +7,13 @@ checked as a client sees it. The registry's virtual clock is moved with the test
 (SIGNPOST_TEST_HOOKS=1, X-Amz-Target SignpostTest.*) to see expiry and auto-renew.
 """
 
+import datetime
 import json
 import re
 import subprocess
 import time
 import uuid
 
-import boto3
 import botocore.auth
 import botocore.awsrequest
 import botocore.config
@@ -23,6 +23,7 @@ import pytest
 
 import r53util
 import sandboxutil
+from sandboxutil import contact, contacts, register, wait_op
 
 TARGET = "Route53Domains_v20140515."
 
@@ -72,32 +73,12 @@ class DomainsServer(r53util.ApiServer):
         assert self.servers.get("com") == self.plan.tld("com")[0], (self.servers, text)
         assert self.servers["hosted"] == self.plan.hosted, (self.servers, text)
 
-    def domains(self, access_key=None, secret_key=None):
-        cfg = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"},
-                                     connect_timeout=5, read_timeout=30)
-        s = boto3.session.Session(aws_access_key_id=access_key or self.access_key,
-                                  aws_secret_access_key=secret_key or self.secret_key,
-                                  region_name=r53util.REGION)
-        return s.client("route53domains", endpoint_url=self.url, config=cfg)
-
     def tld_server(self, name):
         return self.servers[name.rstrip(".").rsplit(".", 1)[-1]]
 
 
 def _launch(request, tmp_path_factory, **kw):
-    why = r53util.api_unavailable()
-    if why is not None:
-        (pytest.fail if why.startswith("FAIL") else pytest.skip)(why)
-    srv = DomainsServer(tmp_path_factory.mktemp("signpost-domains"), **kw)
-
-    def fin():
-        problems = srv.stop_and_check()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
-
-    srv.start()
-    request.addfinalizer(fin)
-    return srv
+    return r53util.launch(request, tmp_path_factory, cls=DomainsServer, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +94,7 @@ def fresh(request, tmp_path_factory, _aws_env):
 
 @pytest.fixture(scope="module")
 def rd(dsrv):
-    return dsrv.domains()
+    return dsrv.domains_client()
 
 
 @pytest.fixture(scope="module")
@@ -125,19 +106,6 @@ def r53(dsrv):
 
 def uniq(tld="com"):
     return "d%s.%s" % (uuid.uuid4().hex[:10], tld)
-
-
-def contact(first="Ada", **over):
-    c = {"FirstName": first, "LastName": "Lovelace", "ContactType": "PERSON",
-         "AddressLine1": "12 Analytical Row", "City": "London", "CountryCode": "GB",
-         "ZipCode": "N1 9GU", "PhoneNumber": "+44.2071234567", "Email": "ada@example.net"}
-    c.update(over)
-    return c
-
-
-def contacts(**kw):
-    return {"AdminContact": contact("Ada", **kw), "RegistrantContact": contact("Rex"),
-            "TechContact": contact("Tess")}
 
 
 def signed(srv, target, body, secret_key=None, service="route53domains"):
@@ -157,24 +125,6 @@ def hook(srv, name, **body):
     status, _, out = signed(srv, "SignpostTest." + name, json.dumps(body))
     assert status == 200, out
     return out
-
-
-def wait_op(rd, op_id, timeout=30):
-    deadline = time.monotonic() + timeout
-    while True:
-        d = rd.get_operation_detail(OperationId=op_id)
-        if d["Status"] in ("SUCCESSFUL", "FAILED", "ERROR"):
-            return d
-        assert time.monotonic() < deadline, d
-        time.sleep(0.05)
-
-
-def register(rd, name, years=1, **kw):
-    op = rd.register_domain(DomainName=name, DurationInYears=years, **contacts(), **kw)
-    d = wait_op(rd, op["OperationId"])
-    assert d["Status"] == "SUCCESSFUL", d
-    assert d["Type"] == "REGISTER_DOMAIN"
-    return op["OperationId"]
 
 
 def operations(srv, type_=None):
@@ -287,6 +237,90 @@ def test_cli_register_and_delegate(dsrv, dcli, r53):
     assert bad.rc != 0 and "UnsupportedTLD" in bad.stderr, bad
     bad = dcli.run("get-domain-detail", "--domain-name", uniq())
     assert bad.rc != 0 and "InvalidInput" in bad.stderr, bad
+
+
+def test_cli_every_other_operation(dsrv, dcli, r53):
+    """The rest of the brief's operations through each aws CLI, with an error case for each."""
+    name = uniq("net")
+    register(dsrv.domains_client(), name)
+
+    def wait(op):
+        deadline = time.monotonic() + 30
+        while True:
+            d = dcli.json("get-operation-detail", "--operation-id", op)
+            if d["Status"] in ("SUCCESSFUL", "FAILED"):
+                assert d["Status"] == "SUCCESSFUL", d
+                return d
+            assert time.monotonic() < deadline, d
+            time.sleep(0.1)
+
+    def fails(code, *args):
+        r = dcli.run(*args)
+        assert r.rc != 0 and code in r.stderr, (args, r)
+
+    label = name.split(".")[0]
+    sugg = dcli.json("get-domain-suggestions", "--domain-name", label + ".com",
+                     "--suggestion-count", "5", "--only-available")["SuggestionsList"]
+    assert 0 < len(sugg) <= 5 and all(x["Availability"] == "AVAILABLE" for x in sugg), sugg
+    fails("UnsupportedTLD", "get-domain-suggestions", "--domain-name", "x.notatld",
+          "--suggestion-count", "5", "--only-available")
+
+    prices = dcli.json("list-prices")["Prices"]
+    assert {"com", "net", "org", "uk", "internal"} <= {p["Name"] for p in prices}, prices
+    fails("UnsupportedTLD", "list-prices", "--tld", "notatld")
+
+    # Vanity name servers with glue, then back to the hosted zone's four.
+    ns = [{"Name": "ns1." + name, "GlueIps": ["192.0.2.53"]}, {"Name": "ns.example.org"}]
+    wait(dcli.json("update-domain-nameservers", "--domain-name", name,
+                   "--nameservers", json.dumps(ns))["OperationId"])
+    r, got = delegation(dsrv, name)
+    assert got == sorted(["ns1." + name, "ns.example.org"]), r
+    assert [x[3] for x in r.additional if x[0].rstrip(".") == "ns1." + name] == ["192.0.2.53"]
+    fails("InvalidInput", "update-domain-nameservers", "--domain-name", name,
+          "--nameservers", json.dumps([{"Name": "ns2." + name}]))
+    zone_ns = r53.get_hosted_zone(Id=zone_of(r53, name)[0]["Id"])["DelegationSet"]["NameServers"]
+    wait(dcli.json("update-domain-nameservers", "--domain-name", name, "--nameservers",
+                   json.dumps([{"Name": n} for n in zone_ns]))["OperationId"])
+    assert_delegated(dsrv, name, zone_ns)
+
+    wait(dcli.json("update-domain-contact", "--domain-name", name, "--tech-contact",
+                   json.dumps(contact("Grace")))["OperationId"])
+    assert dcli.json("get-domain-detail", "--domain-name", name)["TechContact"][
+        "FirstName"] == "Grace"
+    fails("InvalidInput", "update-domain-contact", "--domain-name", name, "--tech-contact",
+          json.dumps(contact("Grace", PhoneNumber="12345")))
+
+    wait(dcli.json("disable-domain-transfer-lock", "--domain-name", name)["OperationId"])
+    assert "clientTransferProhibited" not in dcli.json(
+        "get-domain-detail", "--domain-name", name).get("StatusList", [])
+    wait(dcli.json("enable-domain-transfer-lock", "--domain-name", name)["OperationId"])
+    assert "clientTransferProhibited" in dcli.json(
+        "get-domain-detail", "--domain-name", name)["StatusList"]
+    fails("InvalidInput", "enable-domain-transfer-lock", "--domain-name", uniq())
+
+    dcli.json("disable-domain-auto-renew", "--domain-name", name)
+    assert dcli.json("get-domain-detail", "--domain-name", name)["AutoRenew"] is False
+    dcli.json("enable-domain-auto-renew", "--domain-name", name)
+    assert dcli.json("get-domain-detail", "--domain-name", name)["AutoRenew"] is True
+    fails("InvalidInput", "disable-domain-auto-renew", "--domain-name", uniq())
+
+    expiry = dsrv.domains_client().get_domain_detail(DomainName=name)["ExpirationDate"]
+    year = expiry.astimezone(datetime.timezone.utc).year
+    fails("InvalidInput", "renew-domain", "--domain-name", name, "--current-expiry-year",
+          str(year + 5), "--duration-in-years", "1")
+    wait(dcli.json("renew-domain", "--domain-name", name, "--current-expiry-year", str(year),
+                   "--duration-in-years", "2")["OperationId"])
+
+    ops = dcli.json("list-operations")["Operations"]
+    mine = {o["OperationId"] for o in ops}
+    assert len(mine) == len(ops) and len(ops) >= 8, ops
+    assert {"UPDATE_NAMESERVER", "UPDATE_DOMAIN_CONTACT", "DOMAIN_LOCK", "RENEW_DOMAIN"} <= {
+        o["Type"] for o in ops}, ops
+
+    wait(dcli.json("delete-domain", "--domain-name", name)["OperationId"])
+    assert_undelegated(dsrv, name)
+    assert len(zone_of(r53, name)) == 1  # the hosted zone stays, as on AWS
+    fails("InvalidInput", "delete-domain", "--domain-name", name)
 
 
 # -- registration and the delegation ---------------------------------------------------------
@@ -500,7 +534,7 @@ def test_protocol_errors(dsrv, rd):
     status, _, out = signed(dsrv, TARGET + "ListDomains", "{not json",
                             secret_key="wrong/secret/wrong/secret/wrong/secret/00")
     assert status == 403 and out["__type"] == "SignatureDoesNotMatch", out
-    code, _, _ = client_error(dsrv.domains(secret_key="x" * 40).list_domains)
+    code, _, _ = client_error(dsrv.domains_client(secret_key="x" * 40).list_domains)
     assert code == "SignatureDoesNotMatch"
     status, _, out = signed(dsrv, TARGET + "ListDomains", "{}", service="route53")
     assert status == 403, out
@@ -547,7 +581,7 @@ def test_expiry_and_auto_renew(dsrv, rd):
 # -- a server of its own ---------------------------------------------------------------------
 
 def test_quota_and_restart(fresh):
-    rd = fresh.domains()
+    rd = fresh.domains_client()
     names = [uniq(("com", "net", "org")[i % 3]) for i in range(20)]
     for n in names:
         register(rd, n)
@@ -565,7 +599,7 @@ def test_quota_and_restart(fresh):
     hook(fresh, "AdvanceClock", Seconds=3600)
     fresh._kill()
     fresh.start(keep_ports=True)
-    rd = fresh.domains()
+    rd = fresh.domains_client()
     assert wait_op(rd, op)["Status"] == "SUCCESSFUL"
     assert hook(fresh, "GetClock")["Offset"] == 3600
     r53 = fresh.client()
@@ -581,7 +615,7 @@ def test_quota_and_restart(fresh):
 def test_contacts_never_logged(request, tmp_path_factory, _aws_env):
     """Contacts are sensitive (the model says so): not even debug logging shows them."""
     srv = _launch(request, tmp_path_factory, extra_args=["--log-level", "debug"])
-    rd = srv.domains()
+    rd = srv.domains_client()
     secret = "Zq" + uuid.uuid4().hex[:12]
     c = contacts()
     for k in c:

@@ -16,13 +16,7 @@ import pytest
 import r53util
 import sandboxutil
 from r53util import dig_at
-
-CONTACT = {
-    "FirstName": "Ada", "LastName": "Lovelace", "ContactType": "PERSON",
-    "AddressLine1": "1 Analytical Engine Way", "City": "London", "CountryCode": "GB",
-    "ZipCode": "N1 9GU", "PhoneNumber": "+44.2079460000", "Email": "ada@example.org",
-}
-
+from sandboxutil import register
 
 @pytest.fixture(scope="module")
 def plan(sandbox_plan):
@@ -40,25 +34,6 @@ def ns_names(rrs):
 
 def a_of(rrs, owner):
     return sorted(r[3] for r in rrs if r[2] == "A" and r[0].lower() == owner.lower())
-
-
-def register(dom, name, nameservers=None):
-    """RegisterDomain and wait for SUCCESSFUL; returns the operation id."""
-    op = dom.register_domain(DomainName=name, DurationInYears=1, AdminContact=CONTACT,
-                             RegistrantContact=CONTACT, TechContact=CONTACT)["OperationId"]
-    wait_op(dom, op)
-    return op
-
-
-def wait_op(dom, op, timeout=20):
-    deadline = time.monotonic() + timeout
-    while True:
-        d = dom.get_operation_detail(OperationId=op)
-        if d["Status"] in ("SUCCESSFUL", "FAILED", "ERROR"):
-            assert d["Status"] == "SUCCESSFUL", d
-            return d
-        assert time.monotonic() < deadline, d
-        time.sleep(0.02)
 
 
 # -- the hierarchy, hop by hop ------------------------------------------------------------
