@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -473,4 +474,42 @@ int cmd_resolver_control(int argc, char **argv)
 	}
 	fputs(reply, stdout);
 	return strncmp(reply, "ok", 2) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+int resolver_for_up(const struct resolver_up *ru, struct rio **out)
+{
+	char err[1024], ctl[4096];
+	struct resolver_hints hints = {0};
+	struct resolver_settings st = {.upstream_port = ru->upstream_port, .trace = ru->trace};
+	int rc = -EINVAL;
+	*out = NULL;
+	if (ru->hints_path && resolver_hints_read(ru->hints_path, &hints, err, sizeof(err)) != 0) {
+		log_err("resolver: root hints: %s", err);
+		goto out;
+	}
+	if (snprintf(ctl, sizeof(ctl), "%s/" RESOLVER_UP_CONTROL, ru->data_dir) <
+	    (int)sizeof(((struct sockaddr_un *)0)->sun_path))
+		st.control = ctl;
+	else
+		log_warn("resolver: the data directory's path is too long for a control socket "
+			 "in it: no control socket (cache flushes need a restart)");
+	struct resolver_config rc_;
+	(void)resolver_run_config(&st, &hints, &rc_);
+	struct rio_opts ro = {
+		.listen = &ru->listen,
+		.nlisten = 1,
+		.control_path = st.control,
+		.trace = st.trace,
+	};
+	rc = rio_new(&ro, &rc_, out); /* the core copied the hints */
+	if (rc == 0 && (rc = rio_start(*out)) != 0) {
+		rio_free(*out);
+		*out = NULL;
+	}
+	if (rc == 0)
+		resolver_log_ready(*out, &st, ru->hints_path ? ru->hints_path : NULL,
+				   rc_.upstream_port);
+out:
+	resolver_hints_free(&hints);
+	return rc;
 }

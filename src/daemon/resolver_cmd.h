@@ -46,6 +46,19 @@ int resolver_run_config(const struct resolver_settings *st, const struct resolve
 void resolver_log_ready(const struct rio *io, const struct resolver_settings *st,
 			const char *hints_path, uint16_t upstream_port);
 
+/* `signpost up`'s resolver: on `listen`, the sandbox's hints, its port upstream. */
+#define RESOLVER_UP_CONTROL "resolver.ctl" /* in the data directory */
+struct resolver_up {
+	struct server_addr listen;
+	const char *hints_path; /* NULL: the built-in IANA hints */
+	uint16_t upstream_port; /* 0: 53 */
+	const char *data_dir;   /* the control socket goes here */
+	bool trace;
+};
+/* Binds, then starts the loop thread. 0, or a negative errno after logging why. */
+int resolver_for_up(const struct resolver_up *ru, struct rio **out)
+	__attribute__((warn_unused_result));
+
 /* argv[0] is the command name. Return the exit status. */
 int cmd_resolver(int argc, char **argv);
 int cmd_resolver_control(int argc, char **argv);
