@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -189,6 +190,23 @@ out_free:
 	return rc;
 }
 
+/*
+ * Every upstream UDP query holds a socket of its own (spec 7.3) while it is in flight: raise
+ * the soft open-file limit as far as the hard one allows (up to 65536).
+ */
+static void raise_file_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("resolver: cannot raise the open-file limit: %s", strerror(errno));
+}
+
 static int parse_num(const char *text, unsigned long min, unsigned long max, unsigned long *out)
 {
 	char *end;
@@ -365,6 +383,7 @@ int cmd_resolver(int argc, char **argv)
 	(void)resolver_run_config(&st, &hints, &rc);
 	if ((sigfd = daemon_signals()) < 0)
 		goto out;
+	raise_file_limit();
 	struct rio_opts ro = {
 		.listen = listen,
 		.nlisten = nlisten,
@@ -495,6 +514,7 @@ int resolver_for_up(const struct resolver_up *ru, struct rio **out)
 			 "in it: no control socket (cache flushes need a restart)");
 	struct resolver_config rc_;
 	(void)resolver_run_config(&st, &hints, &rc_);
+	raise_file_limit();
 	struct rio_opts ro = {
 		.listen = &ru->listen,
 		.nlisten = 1,
