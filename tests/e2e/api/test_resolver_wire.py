@@ -1,0 +1,149 @@
+"""What `signpost resolver` puts on the wire towards upstream servers (spec 7, 9.1), seen by a
+scripted root server in this test: random source ports and IDs, EDNS 1232, RD=0, and replies
+that do not come from the queried address and port are never believed (the Kaminsky race).
+The scripted server is authoritative for everything (it is the root), on a random loopback
+address and a free port (--upstream-port)."""
+
+import random
+import socket
+import threading
+
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+import resolverutil
+import servers
+
+ANSWER = "192.0.2.1"
+FORGED = "6.6.6.6"
+
+
+class FakeRoot:
+    """A UDP root server: `. NS a.root-servers.net.` with its own address as glue, and an
+    AA answer A 192.0.2.1 for any other question. With `spoof`, a forged answer (right ID,
+    right question) is sent first from another port of the same address."""
+
+    def __init__(self, addr):
+        self.addr = addr
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((addr, 0))
+        self.port = self.sock.getsockname()[1]
+        self.liar = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.liar.bind((addr, 0))
+        self.seen = []  # (source port, query message)
+        self.spoof = False
+        self._stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        self.sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                data, peer = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                q = dns.message.from_wire(data)
+            except Exception:  # noqa: BLE001 - a test server ignores garbage
+                continue
+            self.seen.append((peer[1], q))
+            r = dns.message.make_response(q)
+            r.flags |= dns.flags.AA
+            qn = q.question[0].name
+            if q.question[0].rdtype == dns.rdatatype.NS and qn == dns.name.root:
+                r.answer.append(dns.rrset.from_text(".", 518400, "IN", "NS",
+                                                    "a.root-servers.net."))
+                r.additional.append(dns.rrset.from_text("a.root-servers.net.", 518400, "IN",
+                                                        "A", self.addr))
+            elif q.question[0].rdtype == dns.rdatatype.A:
+                if self.spoof:
+                    forged = dns.message.make_response(q)
+                    forged.flags |= dns.flags.AA
+                    forged.answer.append(dns.rrset.from_text(qn, 300, "IN", "A", FORGED))
+                    for _ in range(3):
+                        self.liar.sendto(forged.to_wire(), peer)
+                r.answer.append(dns.rrset.from_text(qn, 300, "IN", "A", ANSWER))
+            self.sock.sendto(r.to_wire(), peer)
+
+    def close(self):
+        self._stop = True
+        self.thread.join(timeout=2)
+        self.sock.close()
+        self.liar.close()
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory):
+    if not servers.signpost_bin().exists():
+        pytest.skip("build/signpost does not exist")
+    rnd = random.SystemRandom()
+    addr = "127.%d.%d.2" % (rnd.randrange(64, 250), rnd.randrange(1, 250))
+    root = FakeRoot(addr)
+    hints = tmp_path_factory.mktemp("hints") / "root.hints"
+    hints.write_text(".  3600000  NS  a.root-servers.net.\n"
+                     "a.root-servers.net.  3600000  A  %s\n" % addr)
+    root.hints = hints
+    yield root
+    root.close()
+
+
+@pytest.fixture(scope="module")
+def res(request, tmp_path_factory, fake):
+    r = resolverutil.Resolver(tmp_path_factory.mktemp("resolver"), "127.0.0.1", fake.hints,
+                              fake.port)
+    r.start()
+
+    def fin():
+        problems = r.stop_and_check()
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)
+
+    request.addfinalizer(fin)
+    return r
+
+
+def test_random_source_ports_and_ids(res, fake):
+    before = len(fake.seen)
+    names = ["n%d-%d.test" % (i, random.randrange(1 << 30)) for i in range(40)]
+    for n in names:
+        r = res.dig(n)
+        assert r.rdatas("A") == [ANSWER], r
+    seen = fake.seen[before:]
+    assert len(seen) >= len(names), seen
+    ports = [p for p, _ in seen]
+    ids = [q.id for _, q in seen]
+    # a fresh port for every query, spread over the range, not counting up (spec 7.3)
+    assert len(set(ports)) >= len(seen) - 2, ports
+    assert max(ports) - min(ports) > 10000, ports
+    steps = [b - a for a, b in zip(ports, ports[1:])]
+    assert len(set(steps)) > len(steps) // 2, ports
+    assert len(set(ids)) >= len(seen) - 2, ids  # random IDs (spec 7.2)
+    assert sorted(ids) != ids, ids
+
+
+def test_upstream_queries_are_iterative_with_edns_1232(res, fake):
+    before = len(fake.seen)
+    res.dig("edns-%d.test" % random.randrange(1 << 30))
+    for _, q in fake.seen[before:]:
+        assert not q.flags & dns.flags.RD, q  # spec 2.2
+        assert q.edns == 0 and q.payload == 1232, q  # spec 9.1
+
+
+def test_replies_from_another_port_are_not_believed(res, fake):
+    fake.spoof = True
+    try:
+        for i in range(5):
+            r = res.dig("spoof%d-%d.test" % (i, random.randrange(1 << 30)))
+            assert r.rdatas("A") == [ANSWER], r
+    finally:
+        fake.spoof = False
+    rc, out = res.control("stats")
+    assert rc == 0, out
