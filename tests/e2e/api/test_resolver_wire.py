@@ -147,3 +147,63 @@ def test_replies_from_another_port_are_not_believed(res, fake):
         fake.spoof = False
     rc, out = res.control("stats")
     assert rc == 0, out
+
+
+def _query(name, qid=0x1234):
+    q = dns.message.make_query(name, "A", use_edns=0)
+    q.id = qid
+    return q.to_wire()
+
+
+def test_hostile_clients_do_not_hurt(res):
+    rnd = random.Random(7)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for n in (0, 1, 11, 12, 13, 40, 300, 1500):
+            u.sendto(bytes(rnd.randrange(256) for _ in range(n)), (res.addr, res.port))
+        resp = bytearray(_query("resp.test"))
+        resp[2] |= 0x80  # a response: never answered
+        u.sendto(bytes(resp), (res.addr, res.port))
+        for _ in range(50):  # mutated queries
+            m = bytearray(_query("mut-%d.test" % rnd.randrange(1 << 20)))
+            for _ in range(3):
+                m[rnd.randrange(len(m))] = rnd.randrange(256)
+            u.sendto(bytes(m), (res.addr, res.port))
+    finally:
+        u.close()
+    # TCP: frames of length 0 and 1, a frame cut short, and clients that leave before their
+    # answer (it is owed to a closed connection)
+    for payload in (b"\x00\x00", b"\x00\x01\x00", b"\x00\x40" + b"\x00" * 10):
+        t = socket.create_connection((res.addr, res.port), timeout=5)
+        t.sendall(payload)
+        t.close()
+    for i in range(20):
+        w = _query("gone%d-%d.test" % (i, rnd.randrange(1 << 30)))
+        t = socket.create_connection((res.addr, res.port), timeout=5)
+        t.sendall(len(w).to_bytes(2, "big") + w)
+        t.close()
+    # pipelined: three queries in one write, three answers on one connection
+    t = socket.create_connection((res.addr, res.port), timeout=5)
+    try:
+        ids = [101, 102, 103]
+        data = b""
+        for i in ids:
+            w = _query("pipe%d-%d.test" % (i, rnd.randrange(1 << 30)), i)
+            data += len(w).to_bytes(2, "big") + w
+        t.sendall(data)
+        got = []
+        buf = b""
+        while len(got) < 3:
+            chunk = t.recv(65535)
+            assert chunk, "connection closed with answers missing"
+            buf += chunk
+            while len(buf) >= 2 and len(buf) >= 2 + int.from_bytes(buf[:2], "big"):
+                n = int.from_bytes(buf[:2], "big")
+                got.append(dns.message.from_wire(buf[2:2 + n]))
+                buf = buf[2 + n:]
+        assert sorted(m.id for m in got) == ids
+        assert all(m.rcode() == dns.rcode.NOERROR and m.answer for m in got), got
+    finally:
+        t.close()
+    r = res.dig("after-%d.test" % rnd.randrange(1 << 30))
+    assert r.rdatas("A") == [ANSWER], r
