@@ -1507,8 +1507,21 @@ static int bind_control(struct rio *io, const char *path)
 	if (fd < 0)
 		return -errno;
 	struct stat st;
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		/* A live resolver answers on it: never take its socket away. */
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 || errno == EAGAIN) {
+			log_err("resolver: %s is the control socket of a running resolver; stop it "
+				"or choose another --control PATH",
+				path);
+			close(fd);
+			return -EADDRINUSE;
+		}
+		close(fd);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
 		unlink(path); /* left by a resolver that did not stop cleanly */
+	}
 	mode_t old = umask(077);
 	int rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 ? 0 : -errno;
 	umask(old);

@@ -207,3 +207,12 @@ def test_hostile_clients_do_not_hurt(res):
         t.close()
     r = res.dig("after-%d.test" % rnd.randrange(1 << 30))
     assert r.rdatas("A") == [ANSWER], r
+
+
+def test_a_second_resolver_does_not_take_the_control_socket(res, fake):
+    import subprocess
+    p = subprocess.run([str(servers.signpost_bin()), "resolver", "--listen", "127.0.0.1:0",
+                        "--root-hints", str(fake.hints), "--control", str(res.ctl)],
+                       capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert p.returncode == 1 and "control socket of a running resolver" in p.stderr, p.stderr
+    assert res.control("stats")[0] == 0
