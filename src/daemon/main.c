@@ -320,20 +320,26 @@ static int parse_dns_flags(int argc, char **argv, struct daemon *d)
 	return 0;
 }
 
-void daemon_log_dns(const struct server *srv, size_t nzones, unsigned workers, const char *what)
+void daemon_addr_list(const struct server_addr *addrs, size_t n, char *list, size_t len)
 {
-	const struct server_addr *addrs;
-	size_t n = server_bound(srv, &addrs);
-	char list[1024] = "";
 	size_t used = 0;
-	for (size_t i = 0; i < n && used < sizeof(list); i++) {
+	list[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
 		char text[SERVER_ADDR_TEXT_MAX];
 		server_addr_to_text(&addrs[i], text);
-		int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", text);
+		int w = snprintf(list + used, len - used, "%s%s", i ? ", " : "", text);
 		if (w < 0)
 			break;
 		used += (size_t)w;
 	}
+}
+
+void daemon_log_dns(const struct server *srv, size_t nzones, unsigned workers, const char *what)
+{
+	const struct server_addr *addrs;
+	size_t n = server_bound(srv, &addrs);
+	char list[1024];
+	daemon_addr_list(addrs, n, list, sizeof(list));
 	log_info("%s %zu zone%s on %s (UDP and TCP, %u worker%s)", what, nzones,
 		 nzones == 1 ? "" : "s", list, workers, workers == 1 ? "" : "s");
 }

@@ -433,16 +433,8 @@ void resolver_log_ready(const struct rio *io, const struct resolver_settings *st
 {
 	const struct server_addr *addrs;
 	size_t n = rio_bound(io, &addrs);
-	char list[1024] = "";
-	size_t used = 0;
-	for (size_t i = 0; i < n && used < sizeof(list); i++) {
-		char text[SERVER_ADDR_TEXT_MAX];
-		server_addr_to_text(&addrs[i], text);
-		int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", text);
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
+	char list[1024];
+	daemon_addr_list(addrs, n, list, sizeof(list));
 	log_info("resolver: answering on %s (UDP and TCP); root hints %s; upstream port %u%s%s%s",
 		 list, hints_path ? hints_path : "built in (IANA)", upstream_port,
 		 st->control ? "; control socket " : "", st->control ? st->control : "",
