@@ -8,6 +8,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 import r53util
 import servers
 
@@ -171,3 +173,22 @@ def upsert(r53, zid, name, rdtype, ttl, *values):
 
 def contact_json():
     return json.dumps(CONTACT)
+
+
+def launch_up(request, tmp_path_factory, plan, extra_args, env_extra=None):
+    """`signpost up` serving the sandbox internet on `plan`, stopped (and checked) at the end
+    of the fixture's scope; skipped while the API is not built."""
+    why = r53util.api_unavailable()
+    if why is not None:
+        pytest.fail(why) if why.startswith("FAIL") else pytest.skip(why)
+    srv = r53util.ApiServer(tmp_path_factory.mktemp("signpost-up"), sandbox=plan,
+                            extra_args=extra_args, env_extra=env_extra)
+    srv.start()
+
+    def fin():
+        problems = srv.stop_and_check()
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)
+
+    request.addfinalizer(fin)
+    return srv

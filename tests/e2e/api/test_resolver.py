@@ -3,11 +3,15 @@
 block, answering dig over UDP and TCP. Every dig names its server and port; nothing leaves
 loopback. The resolver's --trace lines show which server it asked for what."""
 
+import subprocess
+import time
+
 import pytest
 
 import r53util
 import resolverutil
 import sandboxutil
+import servers
 from resolverutil import traces
 
 TXT_COUNT = 24  # 24 strings of 100 octets: far over 1232, so the hosted server truncates UDP
@@ -20,21 +24,7 @@ def plan():
 
 @pytest.fixture(scope="module")
 def sbx(request, tmp_path_factory, _aws_env, plan):
-    why = r53util.api_unavailable()
-    if why is not None:
-        pytest.fail(why) if why.startswith("FAIL") else pytest.skip(why)
-    srv = r53util.ApiServer(tmp_path_factory.mktemp("signpost-up"), sandbox=plan,
-                            extra_args=["--no-resolver"],
-                            env_extra={"SIGNPOST_TEST_HOOKS": "1"})
-    srv.start()
-
-    def fin():
-        problems = srv.stop_and_check()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
-
-    request.addfinalizer(fin)
-    return srv
+    return resolverutil.launch_up(request, tmp_path_factory, plan, ["--no-resolver"])
 
 
 def _resolver(request, tmp_path_factory, sbx, plan, addr, allow):
@@ -126,7 +116,6 @@ def test_nxdomain_carries_the_zone_soa(res, domain):
 def test_cache_hit_counts_the_ttl_down(res, domain):
     first = res.dig("app." + domain)
     mark = res.mark()
-    import time
     time.sleep(1.3)
     second = res.dig("app." + domain)
     assert second.rdatas("A") == ["192.0.2.7"], second
@@ -216,8 +205,6 @@ def test_default_access_list_is_loopback(request, tmp_path_factory, sbx, plan, d
 def test_bad_root_hints_are_reported(tmp_path):
     hints = tmp_path / "root.hints"
     hints.write_text("; nothing here\nexample.com. 300 A 192.0.2.1\n")
-    import subprocess
-    import servers
     p = subprocess.run([str(servers.signpost_bin()), "resolver", "--listen", "127.0.0.1:0",
                         "--root-hints", str(hints), "--control", str(tmp_path / "c")],
                        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)

@@ -6,6 +6,7 @@ address and a free port (--upstream-port)."""
 
 import random
 import socket
+import subprocess
 import threading
 
 import dns.flags
@@ -210,7 +211,6 @@ def test_hostile_clients_do_not_hurt(res):
 
 
 def test_a_second_resolver_does_not_take_the_control_socket(res, fake):
-    import subprocess
     p = subprocess.run([str(servers.signpost_bin()), "resolver", "--listen", "127.0.0.1:0",
                         "--root-hints", str(fake.hints), "--control", str(res.ctl)],
                        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)

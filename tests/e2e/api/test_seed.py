@@ -35,20 +35,8 @@ def plan():
 
 @pytest.fixture(scope="module")
 def up(request, tmp_path_factory, _aws_env, plan):
-    why = r53util.api_unavailable()
-    if why is not None:
-        pytest.fail(why) if why.startswith("FAIL") else pytest.skip(why)
-    srv = r53util.ApiServer(tmp_path_factory.mktemp("signpost-up"), sandbox=plan,
-                            extra_args=["--resolver", plan.resolver, "--resolver-trace"])
-    srv.start()
-
-    def fin():
-        problems = srv.stop_and_check()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
-
-    request.addfinalizer(fin)
-    return srv
+    return resolverutil.launch_up(request, tmp_path_factory, plan,
+                                  ["--resolver", plan.resolver, "--resolver-trace"])
 
 
 @pytest.fixture
