@@ -710,6 +710,8 @@ static int open_upstream_udp(struct rio *io, const struct resolver_addr *to)
 		rc = -errno;
 	if (rc == 0 && ss.ss_family == AF_INET)
 		(void)set_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_OMIT);
+	else if (rc == 0)
+		(void)set_int(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_OMIT);
 	if (rc != 0) {
 		close(fd);
 		return rc;
@@ -1430,10 +1432,17 @@ static int bind_listener(const struct server_addr *a, int type, int *out)
 	int rc = 0;
 	if (a->ss.ss_family == AF_INET6)
 		(void)set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
-	if (type == SOCK_STREAM)
+	if (type == SOCK_STREAM) {
 		(void)set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-	else
+	} else {
 		(void)set_int(fd, SOL_SOCKET, SO_RCVBUF, 4 << 20);
+		/* Answers are ≤ 1232 octets; path MTU news (forgeable ICMP) is ignored (spec 9.7).
+		 */
+		if (a->ss.ss_family == AF_INET)
+			(void)set_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_OMIT);
+		else
+			(void)set_int(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_OMIT);
+	}
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0 ||
 	    (type == SOCK_STREAM && listen(fd, TCP_BACKLOG) != 0)) {
 		rc = -errno;
