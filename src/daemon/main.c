@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "daemon/config.h"
+#include "daemon/resolver_cmd.h"
 #include "daemon/up.h"
 #include "dns/name.h"
 #include "net/server.h"
@@ -31,6 +32,8 @@ static const char USAGE[] =
 	"signpost is a self-hosted Amazon Route 53. Commands:\n"
 	"  up         the Route 53 API and the DNS server that serves its zones, on one store\n"
 	"  dns        serve DNS zones from zone files (authoritative, UDP and TCP)\n"
+	"  resolver   the caching iterative resolver alone (root hints, cache, UDP and TCP)\n"
+	"  resolver-control  flush the running resolver's cache, show its counters\n"
 	"  import     import a BIND zone file into a hosted zone (one atomic change batch)\n"
 	"  export     write a hosted zone as a BIND zone file\n"
 	"\n"
@@ -42,6 +45,7 @@ static const char USAGE[] =
 	"  signpost up        # API on http://127.0.0.1:8053, DNS on 127.0.0.1:5300\n"
 	"  signpost dns --listen 127.0.0.1:5300 --zone example.com=examples/example.com.zone\n"
 	"  dig @127.0.0.1 -p 5300 www.example.com A\n"
+	"  signpost resolver --listen 127.0.0.1:5353 --root-hints signpost-data/root.hints\n"
 	"  signpost import --data DIR --zone-id Z0123456789ABCDEFGHIJ example.com.zone\n"
 	"  signpost export --data DIR --zone-id Z0123456789ABCDEFGHIJ -o example.com.zone\n"
 	"(import and export work on the store directly: stop `signpost up` on it first)\n";
@@ -316,20 +320,26 @@ static int parse_dns_flags(int argc, char **argv, struct daemon *d)
 	return 0;
 }
 
-void daemon_log_dns(const struct server *srv, size_t nzones, unsigned workers, const char *what)
+void daemon_addr_list(const struct server_addr *addrs, size_t n, char *list, size_t len)
 {
-	const struct server_addr *addrs;
-	size_t n = server_bound(srv, &addrs);
-	char list[1024] = "";
 	size_t used = 0;
-	for (size_t i = 0; i < n && used < sizeof(list); i++) {
+	list[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
 		char text[SERVER_ADDR_TEXT_MAX];
 		server_addr_to_text(&addrs[i], text);
-		int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", text);
+		int w = snprintf(list + used, len - used, "%s%s", i ? ", " : "", text);
 		if (w < 0)
 			break;
 		used += (size_t)w;
 	}
+}
+
+void daemon_log_dns(const struct server *srv, size_t nzones, unsigned workers, const char *what)
+{
+	const struct server_addr *addrs;
+	size_t n = server_bound(srv, &addrs);
+	char list[1024];
+	daemon_addr_list(addrs, n, list, sizeof(list));
 	log_info("%s %zu zone%s on %s (UDP and TCP, %u worker%s)", what, nzones,
 		 nzones == 1 ? "" : "s", list, workers, workers == 1 ? "" : "s");
 }
@@ -514,6 +524,10 @@ int main(int argc, char **argv)
 		fputs(strcmp(argv[2], "import") == 0 ? IMPORT_USAGE : EXPORT_USAGE, stdout);
 		return EXIT_SUCCESS;
 	}
+	if (strcmp(cmd, "help") == 0 && argc == 3 && strcmp(argv[2], "resolver") == 0) {
+		fputs(RESOLVER_USAGE, stdout);
+		return EXIT_SUCCESS;
+	}
 	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("signpost %s\n", SIGNPOST_VERSION);
 		return EXIT_SUCCESS;
@@ -526,8 +540,13 @@ int main(int argc, char **argv)
 		return cmd_dns(argc - 1, argv + 1);
 	if (strcmp(cmd, "up") == 0)
 		return cmd_up(argc - 1, argv + 1);
+	if (strcmp(cmd, "resolver") == 0)
+		return cmd_resolver(argc - 1, argv + 1);
+	if (strcmp(cmd, "resolver-control") == 0)
+		return cmd_resolver_control(argc - 1, argv + 1);
 	fprintf(stderr,
-		"signpost: unknown command '%s'; commands: up, dns, import, export\n"
+		"signpost: unknown command '%s'; commands: up, dns, resolver, resolver-control, "
+		"import, export\n"
 		"(see `signpost --help`)\n",
 		cmd);
 	return EXIT_USAGE;

@@ -27,8 +27,10 @@
 #include "api/route53_http.h"
 #include "base/log.h"
 #include "daemon/config.h"
+#include "daemon/resolver_cmd.h"
 #include "daemon/up.h"
 #include "http/http.h"
+#include "net/resolver_io.h"
 #include "net/server.h"
 #include "registrar/sandbox.h"
 #include "zone/db.h"
@@ -79,6 +81,14 @@ const char UP_USAGE[] =
 	"  --no-sandbox               do not serve the sandbox internet (root and TLD servers)\n"
 	"  --sandbox-port PORT        the one port of every sandbox server when port 53 cannot\n"
 	"                             be bound (default 5302)\n"
+	"  --resolver ADDR[:PORT]     run the caching resolver here, walking the sandbox\n"
+	"                             (default 127.0.0.1 on the sandbox's port, skipped with a\n"
+	"                             warning when taken; with --no-sandbox: none unless given,\n"
+	"                             then it uses the IANA root servers). Loopback clients only;\n"
+	"                             control socket DATA/" RESOLVER_UP_CONTROL
+	" (signpost resolver-control)\n"
+	"  --no-resolver              do not run the resolver\n"
+	"  --resolver-trace           log every upstream query of the resolver\n"
 	"  --log-level LEVEL          error, warning, info (default) or debug; logs go to stderr\n"
 	"  -h, --help                 show this help\n"
 	"\n"
@@ -111,6 +121,9 @@ struct up {
 	struct sigv4_key *keys;
 	size_t nkeys;
 	bool generated; /* the keys were created (or read back) in DATA/credentials */
+	/* The resolver (flags only): where, whether it was asked for, or --no-resolver. */
+	struct server_addr resolver;
+	bool resolver_set, no_resolver, resolver_trace;
 	char cred_path[4096];
 };
 
@@ -130,6 +143,9 @@ static int parse_flags(int argc, char **argv, struct up *u)
 		OPT_ALIAS,
 		OPT_NO_SANDBOX,
 		OPT_SANDBOX_PORT,
+		OPT_RESOLVER,
+		OPT_NO_RESOLVER,
+		OPT_RESOLVER_TRACE,
 	};
 	static const struct option opts[] = {
 		{"data", required_argument, NULL, OPT_DATA},
@@ -144,6 +160,9 @@ static int parse_flags(int argc, char **argv, struct up *u)
 		{"alias-targets", required_argument, NULL, OPT_ALIAS},
 		{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
 		{"sandbox-port", required_argument, NULL, OPT_SANDBOX_PORT},
+		{"resolver", required_argument, NULL, OPT_RESOLVER},
+		{"no-resolver", no_argument, NULL, OPT_NO_RESOLVER},
+		{"resolver-trace", no_argument, NULL, OPT_RESOLVER_TRACE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -191,6 +210,16 @@ static int parse_flags(int argc, char **argv, struct up *u)
 			break;
 		case OPT_SANDBOX_PORT:
 			rc = config_set_sandbox_port(&u->flags, optarg, err, sizeof(err));
+			break;
+		case OPT_RESOLVER: /* port 0 here: the sandbox's port, filled in later */
+			rc = server_addr_parse(optarg, 0, &u->resolver, err, sizeof(err));
+			u->resolver_set = rc == 0;
+			break;
+		case OPT_NO_RESOLVER:
+			u->no_resolver = true;
+			break;
+		case OPT_RESOLVER_TRACE:
+			u->resolver_trace = true;
 			break;
 		default: /* getopt said what was wrong */
 			fprintf(stderr, "see `signpost up --help`\n");
@@ -479,7 +508,8 @@ static uint16_t addr_port(const struct server_addr *a)
 }
 
 static void print_banner(const struct up *u, const char *url, const struct server *dns,
-			 const struct sandbox *sb, uint16_t sbport, const char *hints)
+			 const struct sandbox *sb, uint16_t sbport, const char *hints,
+			 const struct rio *res)
 {
 	const struct server_addr *addrs;
 	size_t n = server_bound(dns, &addrs);
@@ -491,6 +521,14 @@ static void print_banner(const struct up *u, const char *url, const struct serve
 		printf("  DNS:          %s (UDP and TCP)\n", text);
 	}
 	printf("  data:         %s\n", u->cfg.data_dir);
+	if (res) {
+		const struct server_addr *ra;
+		char text[SERVER_ADDR_TEXT_MAX];
+		(void)rio_bound(res, &ra);
+		server_addr_to_text(ra, text);
+		printf("  resolver:     %s (UDP and TCP; control: %s/" RESOLVER_UP_CONTROL ")\n",
+		       text, u->cfg.data_dir);
+	}
 	if (sb) {
 		char list[8192];
 		sandbox_describe(sb, sbport, list, sizeof(list));
@@ -623,6 +661,7 @@ int cmd_up(int argc, char **argv)
 	struct domains *domains = NULL;
 	struct domains_http *dapi = NULL;
 	struct front front = {0};
+	struct rio *res = NULL;
 	uint16_t sbport = 0;
 	char hints[4200] = "";
 
@@ -750,6 +789,32 @@ int cmd_up(int argc, char **argv)
 	(void)r53_hosted_zone_count(engine, &nzones, &e);
 	r53_error_clear(&e);
 	daemon_log_dns(dns, (size_t)nzones, u.cfg.workers, "DNS: serving");
+	if (!u.no_resolver && (u.cfg.sandbox || u.resolver_set)) {
+		/* Default: 127.0.0.1 on the sandbox's port; another signpost may hold it. */
+		struct resolver_up ru = {
+			.hints_path = u.cfg.sandbox ? hints : NULL,
+			.upstream_port = u.cfg.sandbox ? sbport : 53,
+			.data_dir = u.cfg.data_dir,
+			.trace = u.resolver_trace,
+		};
+		if (u.resolver_set)
+			ru.listen = u.resolver;
+		else if (server_addr_parse("127.0.0.1", 0, &ru.listen, err, sizeof(err)) != 0)
+			goto out;
+		if (!u.resolver_set || addr_port(&ru.listen) == 0) {
+			uint16_t p = u.cfg.sandbox ? sbport : 53;
+			if (ru.listen.ss.ss_family == AF_INET6)
+				((struct sockaddr_in6 *)&ru.listen.ss)->sin6_port = htons(p);
+			else
+				((struct sockaddr_in *)&ru.listen.ss)->sin_port = htons(p);
+		}
+		if (resolver_for_up(&ru, &res) != 0) {
+			if (u.resolver_set)
+				goto out;
+			log_warn("running without the resolver (see above; --resolver ADDR:PORT "
+				 "puts it elsewhere, --no-resolver leaves it out)");
+		}
+	}
 
 	struct route53_http_config hc = {
 		.engine = engine,
@@ -786,7 +851,7 @@ int cmd_up(int argc, char **argv)
 		 "key%s%s)",
 		 url, implemented, ops, u.nkeys, u.nkeys == 1 ? "" : "s",
 		 u.cfg.api_rate > 0 ? ", throttled" : "");
-	print_banner(&u, url, dns, u.cfg.sandbox ? sb : NULL, sbport, hints);
+	print_banner(&u, url, dns, u.cfg.sandbox ? sb : NULL, sbport, hints, res);
 
 	for (;;) {
 		bool hup = false;
@@ -809,6 +874,7 @@ out:
 	domains_http_free(dapi);
 	if (domains)
 		domains_close(domains); /* finishes an operation in flight */
+	rio_free(res);
 	if (dns)
 		server_free(dns);
 	if (engine)

@@ -29,6 +29,8 @@ bool daemon_read_signals(int sigfd, bool *hup);
  */
 int daemon_dns_bind(const struct config *cfg, struct zone_db *db, const struct server_addr *extra,
 		    struct zone_db *const *extra_dbs, size_t nextra, struct server **srv);
+/* "a, b, c": the addresses as server_addr_to_text() writes them, cut to fit `len`. */
+void daemon_addr_list(const struct server_addr *addrs, size_t n, char *list, size_t len);
 /* Logs "<what> N zones on ADDRESSES (UDP and TCP, W workers)". */
 void daemon_log_dns(const struct server *srv, size_t nzones, unsigned workers, const char *what);
 
