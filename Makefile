@@ -5,7 +5,7 @@ FUZZ ?= build-fuzz
 MESON_FLAGS ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test unit e2e asan asan-test fuzz fuzz-run fuzz-corpus check bench bench-api fmt \
+.PHONY: all deps test unit e2e asan asan-test fuzz fuzz-run fuzz-corpus check bench bench-api bench-resolver fmt \
 	fmt-check clean help
 
 all: $(BUILD)/build.ninja
@@ -61,6 +61,10 @@ bench: all
 # The Route 53 API: change batches/s, records/s, change -> DNS latency, QPS under writes.
 bench-api: all
 	bash bench/api_run.sh
+
+# The caching resolver against Unbound: cache hits and cache misses through the sandbox.
+bench-resolver: all
+	bash bench/resolver_run.sh
 
 fmt:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'bench/*.[ch]')
