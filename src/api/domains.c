@@ -1207,6 +1207,8 @@ static int sync_delegation(struct domains *d, const char *name, char *why, size_
 	snprintf(abs, sizeof abs, "%s.", name);
 	int rc = sandbox_delegate(d->cfg.sandbox, abs, ns, n, why, whylen);
 	free(ns);
+	if (rc == 0 && d->cfg.delegation_changed)
+		d->cfg.delegation_changed(d->cfg.delegation_ctx, abs);
 	return rc == 0 ? 0 : -1;
 }
 

@@ -35,6 +35,14 @@ struct domains_config {
 	uint32_t max_domains;    /* DomainLimitExceeded above this; 0: 20 (Route 53's quota) */
 	/* Test hooks (domains_test_call) are refused unless this is set. */
 	bool test_hooks;
+	/*
+	 * Called after a domain's delegation in its TLD zone changed (registered, name servers
+	 * updated, deleted, expired, renewed back), with the domain (absolute, lower case), under
+	 * the engine's lock: for `signpost up` to flush its resolver's cache of the name, which may
+	 * hold an NXDOMAIN from before (sandbox-internet.md §4.3 b). NULL: nothing is called.
+	 */
+	void (*delegation_changed)(void *ctx, const char *domain);
+	void *delegation_ctx;
 };
 
 struct domains;

@@ -638,6 +638,26 @@ static void front_handle(void *ctx, const struct http_request *req, struct http_
 		route53_http_handle(f->r53, req, resp);
 }
 
+/*
+ * The registry's delegation changes flush signpost up's resolver's cache of the domain, so a
+ * name looked up before it was registered resolves at once (sandbox-internet.md §4.3 b).
+ */
+struct flush_hook {
+	char path[4200]; /* the resolver's control socket */
+	bool running;    /* atomic: the resolver is up */
+};
+
+static void flush_resolver(void *ctx, const char *domain)
+{
+	const struct flush_hook *h = ctx;
+	if (!__atomic_load_n(&h->running, __ATOMIC_ACQUIRE))
+		return;
+	char cmd[300], reply[256];
+	snprintf(cmd, sizeof(cmd), "flush-zone %s", domain);
+	if (rio_control(h->path, cmd, reply, sizeof(reply), 1000) != 0)
+		log_warn("could not flush %s from the resolver's cache (%s)", domain, reply);
+}
+
 static bool env_flag(const char *name)
 {
 	const char *v = getenv(name);
@@ -661,6 +681,7 @@ int cmd_up(int argc, char **argv)
 	struct domains *domains = NULL;
 	struct domains_http *dapi = NULL;
 	struct front front = {0};
+	struct flush_hook flush = {.running = false};
 	struct rio *res = NULL;
 	uint16_t sbport = 0;
 	char hints[4200] = "";
@@ -758,11 +779,14 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 	/* Registered domains are delegated in their TLD zones before anything is served. */
+	snprintf(flush.path, sizeof(flush.path), "%s/" RESOLVER_UP_CONTROL, u.cfg.data_dir);
 	struct domains_config dc = {
 		.data_dir = u.cfg.data_dir,
 		.r53 = engine,
 		.sandbox = sb,
 		.test_hooks = env_flag("SIGNPOST_TEST_HOOKS"),
+		.delegation_changed = flush_resolver,
+		.delegation_ctx = &flush,
 	};
 	struct domains_error de = {.type = ""};
 	if (domains_open(&dc, &domains, &de) != 0) {
@@ -813,6 +837,8 @@ int cmd_up(int argc, char **argv)
 				goto out;
 			log_warn("running without the resolver (see above; --resolver ADDR:PORT "
 				 "puts it elsewhere, --no-resolver leaves it out)");
+		} else {
+			__atomic_store_n(&flush.running, true, __ATOMIC_RELEASE);
 		}
 	}
 

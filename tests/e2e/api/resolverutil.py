@@ -8,16 +8,9 @@ import signal
 import subprocess
 import time
 
-import pytest
-
 import r53util
+import sandboxutil
 import servers
-
-CONTACT = {
-    "FirstName": "Ada", "LastName": "Lovelace", "ContactType": "PERSON",
-    "AddressLine1": "1 Analytical Engine Way", "City": "London", "CountryCode": "GB",
-    "ZipCode": "N1 9GU", "PhoneNumber": "+44.2079460000", "Email": "ada@example.org",
-}
 
 TRACE = re.compile(r"trace: query (\S+) (\S+) -> (\S+):(\d+) (udp|tcp)")
 
@@ -141,22 +134,9 @@ class Resolver:
         return problems
 
 
-def wait_op(dom, op, timeout=30):
-    deadline = time.monotonic() + timeout
-    while True:
-        d = dom.get_operation_detail(OperationId=op)
-        if d["Status"] in ("SUCCESSFUL", "FAILED", "ERROR"):
-            assert d["Status"] == "SUCCESSFUL", d
-            return d
-        assert time.monotonic() < deadline, d
-        time.sleep(0.05)
-
-
 def register(dom, name):
     """RegisterDomain (boto3) and wait until SUCCESSFUL."""
-    op = dom.register_domain(DomainName=name, DurationInYears=1, AdminContact=CONTACT,
-                             RegistrantContact=CONTACT, TechContact=CONTACT)["OperationId"]
-    return wait_op(dom, op)
+    sandboxutil.register(dom, name)
 
 
 def zone_id(r53, name):
@@ -172,23 +152,11 @@ def upsert(r53, zid, name, rdtype, ttl, *values):
 
 
 def contact_json():
-    return json.dumps(CONTACT)
+    return json.dumps(sandboxutil.contact())
 
 
 def launch_up(request, tmp_path_factory, plan, extra_args, env_extra=None):
     """`signpost up` serving the sandbox internet on `plan`, stopped (and checked) at the end
     of the fixture's scope; skipped while the API is not built."""
-    why = r53util.api_unavailable()
-    if why is not None:
-        pytest.fail(why) if why.startswith("FAIL") else pytest.skip(why)
-    srv = r53util.ApiServer(tmp_path_factory.mktemp("signpost-up"), sandbox=plan,
-                            extra_args=extra_args, env_extra=env_extra)
-    srv.start()
-
-    def fin():
-        problems = srv.stop_and_check()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
-
-    request.addfinalizer(fin)
-    return srv
+    return r53util.launch(request, tmp_path_factory, sandbox=plan, extra_args=extra_args,
+                          env_extra=env_extra)

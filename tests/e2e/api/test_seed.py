@@ -160,3 +160,25 @@ def test_up_resolver_control_socket(up, plan):
                         "stats"], capture_output=True, text=True, timeout=30,
                        stdin=subprocess.DEVNULL)
     assert p.returncode == 0 and "client_queries" in p.stdout, p
+
+
+def test_registration_flushes_the_resolvers_negative_answer(up, plan):
+    """A name asked for before it was registered is NXDOMAIN in the resolver's cache for the
+    TLD's negative TTL (900 s for com); the registry flushes it, so it resolves at once
+    (sandbox-internet.md §4.3 b)."""
+    domain = r53util.uniq("late") + ".com"
+    name = "www.%s." % domain
+    r = resolverutil.dig(plan.resolver, plan.port, name)
+    assert r.status == "NXDOMAIN", r
+    dom = up.domains_client()
+    resolverutil.register(dom, domain)
+    r53 = up.client()
+    resolverutil.upsert(r53, resolverutil.zone_id(r53, domain), name, "A", 60, "192.0.2.77")
+    r = resolverutil.dig(plan.resolver, plan.port, name)
+    assert r.status == "NOERROR" and r.rdatas("A") == ["192.0.2.77"], r
+    # and a deletion is seen at once too: the delegation is gone from com
+    dom.delete_domain(DomainName=domain)
+    deadline = time.monotonic() + 20
+    while resolverutil.dig(plan.resolver, plan.port, name).status != "NXDOMAIN":
+        assert time.monotonic() < deadline, "still resolves after DeleteDomain"
+        time.sleep(0.1)
