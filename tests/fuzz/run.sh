@@ -11,7 +11,7 @@ build=${1:?usage: tests/fuzz/run.sh BUILD_DIR [SECONDS]}
 seconds=${2:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$build" && pwd)
-targets=(fuzz_msg fuzz_answer fuzz_zone fuzz_sigv4 fuzz_xml fuzz_r53_json)
+targets=(fuzz_msg fuzz_answer fuzz_zone fuzz_resolver fuzz_sigv4 fuzz_xml fuzz_r53_json)
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
@@ -27,7 +27,7 @@ for t in "${targets[@]}"; do
 	: >"$log"
 	case $t in
 	fuzz_zone) opts=(-dict="$here/zone.dict" -max_len=4096) ;;
-	fuzz_sigv4 | fuzz_xml) opts=(-max_len=4096) ;;
+	fuzz_sigv4 | fuzz_xml | fuzz_resolver) opts=(-max_len=4096) ;;
 	fuzz_r53_json) opts=(-dict="$here/json.dict" -max_len=4096) ;;
 	*) opts=(-dict="$here/dns.dict" -max_len=1024) ;;
 	esac
