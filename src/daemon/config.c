@@ -416,8 +416,7 @@ static char *skip_space(char *p)
 	return p;
 }
 
-/* Splits off the first word of *p (NUL-terminating it); *p moves past the following space. */
-static char *next_word(char **p)
+char *config_next_word(char **p)
 {
 	char *w = skip_space(*p);
 	char *e = w;
@@ -429,8 +428,7 @@ static char *next_word(char **p)
 	return w;
 }
 
-/* `path` relative to the directory of `conf` (unless absolute), malloc'ed. */
-static char *resolve_path(const char *conf, const char *path)
+char *config_resolve_path(const char *conf, const char *path)
 {
 	const char *slash = strrchr(conf, '/');
 	if (path[0] == '/' || !slash)
@@ -494,11 +492,10 @@ int config_set_sandbox_port(struct config *c, const char *text, char *err, size_
 	return 0;
 }
 
-static int apply_line(struct config *c, const char *conf, unsigned lineno, char *line, char *err,
-		      size_t errlen)
+static int apply_line(void *ctx, const char *conf, unsigned lineno, char *key, char *rest,
+		      char *err, size_t errlen)
 {
-	char *rest = line;
-	char *key = next_word(&rest);
+	struct config *c = ctx;
 	/* The sandbox's own lines are read by registrar/sandbox.h when `signpost up` starts. */
 	if (strncmp(key, "sandbox-", 8) == 0 && strcmp(key, "sandbox-port") != 0) {
 		char where[4200];
@@ -509,12 +506,13 @@ static int apply_line(struct config *c, const char *conf, unsigned lineno, char 
 		return -ENOMEM;
 	}
 	if (strcmp(key, "zone") == 0) {
-		char *name = next_word(&rest);
+		char *name = config_next_word(&rest);
 		if (name[0] == '\0' || rest[0] == '\0') {
 			snprintf(err, errlen, "expected: zone NAME FILE");
 			return -EINVAL;
 		}
-		char *path = resolve_path(conf, rest); /* the rest of the line: spaces allowed */
+		/* the rest of the line: spaces allowed */
+		char *path = config_resolve_path(conf, rest);
 		if (!path) {
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
@@ -526,8 +524,8 @@ static int apply_line(struct config *c, const char *conf, unsigned lineno, char 
 	if (strcmp(key, "name-servers") == 0)
 		return config_set_name_servers(c, rest, err, errlen);
 	if (strcmp(key, "credentials") == 0) {
-		char *id = next_word(&rest);
-		char *secret = next_word(&rest);
+		char *id = config_next_word(&rest);
+		char *secret = config_next_word(&rest);
 		if (id[0] == '\0' || secret[0] == '\0' || rest[0] != '\0') {
 			snprintf(err, errlen,
 				 "expected: credentials ACCESS_KEY_ID SECRET_ACCESS_KEY");
@@ -536,7 +534,7 @@ static int apply_line(struct config *c, const char *conf, unsigned lineno, char 
 		return config_add_key(c, id, secret, err, errlen);
 	}
 
-	char *value = next_word(&rest);
+	char *value = config_next_word(&rest);
 	if (value[0] == '\0' || rest[0] != '\0') {
 		snprintf(err, errlen, "expected: %s VALUE (one value per line)", key);
 		return -EINVAL;
@@ -562,7 +560,7 @@ static int apply_line(struct config *c, const char *conf, unsigned lineno, char 
 	if (strcmp(key, "sandbox-port") == 0)
 		return config_set_sandbox_port(c, value, err, errlen);
 	if (strcmp(key, "data") == 0 || strcmp(key, "alias-targets") == 0) {
-		char *path = resolve_path(conf, value);
+		char *path = config_resolve_path(conf, value);
 		if (!path) {
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
@@ -581,7 +579,10 @@ static int apply_line(struct config *c, const char *conf, unsigned lineno, char 
 	return -EINVAL;
 }
 
-int config_read_file(struct config *c, const char *path, char *err, size_t errlen)
+int config_read_lines(const char *path,
+		      int (*fn)(void *ctx, const char *path, unsigned lineno, char *key, char *rest,
+				char *msg, size_t msglen),
+		      void *ctx, char *err, size_t errlen)
 {
 	int rc = 0;
 	FILE *f = fopen(path, "r");
@@ -598,10 +599,11 @@ int config_read_file(struct config *c, const char *path, char *err, size_t errle
 	while (getline(&line, &cap, f) >= 0) {
 		lineno++;
 		strip_line(line);
-		char *p = skip_space(line);
-		if (*p == '\0')
+		char *rest = skip_space(line);
+		if (*rest == '\0')
 			continue;
-		rc = apply_line(c, path, lineno, p, msg, sizeof(msg));
+		char *key = config_next_word(&rest);
+		rc = fn(ctx, path, lineno, key, rest, msg, sizeof(msg));
 		if (rc != 0) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
 			goto out;
@@ -616,6 +618,11 @@ out:
 	free(line);
 	fclose(f);
 	return rc;
+}
+
+int config_read_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+	return config_read_lines(path, apply_line, c, err, errlen);
 }
 
 /* ---- merging ---- */
