@@ -220,8 +220,7 @@ int config_set_api(struct config *c, const char *text, char *err, size_t errlen)
 	return 0;
 }
 
-/* Replaces *slot with a copy of text. */
-static int set_string(char **slot, const char *text, char *err, size_t errlen)
+int config_set_string(char **slot, const char *text, char *err, size_t errlen)
 {
 	char *copy = strdup(text);
 	if (!copy) {
@@ -239,7 +238,7 @@ int config_set_data_dir(struct config *c, const char *path, char *err, size_t er
 		snprintf(err, errlen, "data directory: the path is empty");
 		return -EINVAL;
 	}
-	int rc = set_string(&c->data_dir, path, err, errlen);
+	int rc = config_set_string(&c->data_dir, path, err, errlen);
 	if (rc == 0)
 		c->set |= CONFIG_SET_DATA;
 	return rc;
@@ -251,7 +250,7 @@ int config_set_alias_targets(struct config *c, const char *path, char *err, size
 		snprintf(err, errlen, "alias targets: the path is empty");
 		return -EINVAL;
 	}
-	int rc = set_string(&c->alias_targets, path, err, errlen);
+	int rc = config_set_string(&c->alias_targets, path, err, errlen);
 	if (rc == 0)
 		c->set |= CONFIG_SET_ALIAS_TARGETS;
 	return rc;
@@ -465,19 +464,27 @@ static int push_sandbox_line(struct config *c, const char *where, const char *ke
 	return 0;
 }
 
-int config_set_sandbox(struct config *c, const char *text, char *err, size_t errlen)
+int config_parse_bool(const char *text, bool *out)
 {
 	static const char *const yes[] = {"yes", "on", "true"}, *const no[] = {"no", "off",
 									       "false"};
 	for (size_t i = 0; i < 3; i++) {
 		if (strcmp(text, yes[i]) == 0 || strcmp(text, no[i]) == 0) {
-			c->sandbox = strcmp(text, yes[i]) == 0;
-			c->set |= CONFIG_SET_SANDBOX;
+			*out = strcmp(text, yes[i]) == 0;
 			return 0;
 		}
 	}
-	snprintf(err, errlen, "sandbox: expected yes or no, not '%s'", text);
 	return -EINVAL;
+}
+
+int config_set_sandbox(struct config *c, const char *text, char *err, size_t errlen)
+{
+	if (config_parse_bool(text, &c->sandbox) != 0) {
+		snprintf(err, errlen, "sandbox: expected yes or no, not '%s'", text);
+		return -EINVAL;
+	}
+	c->set |= CONFIG_SET_SANDBOX;
+	return 0;
 }
 
 int config_set_sandbox_port(struct config *c, const char *text, char *err, size_t errlen)
@@ -658,13 +665,14 @@ static int copy_up(struct config *out, const struct config *src)
 		if (push_sandbox_line(out, l->where, l->keyword, l->rest) != 0)
 			return -ENOMEM;
 	}
-	if ((src->set & CONFIG_SET_DATA) && set_string(&out->data_dir, src->data_dir, err, 0))
+	if ((src->set & CONFIG_SET_DATA) &&
+	    config_set_string(&out->data_dir, src->data_dir, err, 0))
 		return -ENOMEM;
 	if ((src->set & CONFIG_SET_ALIAS_TARGETS) &&
-	    set_string(&out->alias_targets, src->alias_targets, err, 0))
+	    config_set_string(&out->alias_targets, src->alias_targets, err, 0))
 		return -ENOMEM;
 	for (size_t i = 0; (src->set & CONFIG_SET_NAME_SERVERS) && i < CONFIG_NAME_SERVERS; i++)
-		if (set_string(&out->name_servers[i], src->name_servers[i], err, 0))
+		if (config_set_string(&out->name_servers[i], src->name_servers[i], err, 0))
 			return -ENOMEM;
 	for (size_t i = 0; i < src->nkeys; i++) {
 		int rc = config_add_key(out, src->keys[i].id, src->keys[i].secret, err, 0);

@@ -163,6 +163,11 @@ int config_read_lines(const char *path,
 		      int (*fn)(void *ctx, const char *path, unsigned lineno, char *key, char *rest,
 				char *msg, size_t msglen),
 		      void *ctx, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* "yes", "on", "true" or "no", "off", "false" into *out; 0 or -EINVAL. */
+int config_parse_bool(const char *text, bool *out) __attribute__((warn_unused_result));
+/* Replaces *slot (malloc'ed or NULL) with a copy of text; -ENOMEM with a message in err. */
+int config_set_string(char **slot, const char *text, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 /* Splits off the first word of *p (NUL-terminating it); *p moves past the following space. */
 char *config_next_word(char **p);
 /* `path` taken relative to the directory of the file `conf` (unless absolute); malloc'ed. */

@@ -36,7 +36,14 @@ const char RESOLVER_USAGE[] =
 	"its root hints (the real Internet's, or a sandbox internet's), caches what it learns\n"
 	"for its TTL, and answers clients over UDP and TCP (docs/resolver.md).\n"
 	"\n"
+	"Settings come from --config FILE and from the flags; a flag replaces the file's value\n"
+	"(--listen and --allow flags replace the file's whole list).\n"
+	"\n"
 	"Options:\n"
+	"  --config FILE           read settings from FILE: one `KEYWORD VALUE` per line, the\n"
+	"                          keywords named as the flags below (trace, qname-minimisation\n"
+	"                          and allow-loopback-upstreams take yes or no); `#` comments;\n"
+	"                          relative paths are taken from FILE's directory\n"
 	"  --listen ADDR[:PORT]    answer clients here, UDP and TCP; repeatable\n"
 	"                          (default " DEFAULT_LISTEN "; a specific address, not 0.0.0.0)\n"
 	"  --root-hints FILE       root servers in named.root format (default: the IANA\n"
@@ -53,6 +60,9 @@ const char RESOLVER_USAGE[] =
 	"  --allow-loopback-upstreams\n"
 	"                          query servers on 127.0.0.0/8 and ::1 (spec 15.1)\n"
 	"  --log-level LEVEL       error, warning, info (default) or debug; logs go to stderr\n"
+	"  --pid-file PATH         write the process id here once the addresses are bound;\n"
+	"                          removed on exit. Refuses to start while the process it\n"
+	"                          names runs (a stale file is replaced).\n"
 	"  -h, --help              show this help\n"
 	"\n"
 	"Control: `signpost resolver-control --control PATH COMMAND` where COMMAND is\n"
@@ -60,13 +70,21 @@ const char RESOLVER_USAGE[] =
 	"  lookup NAME [TYPE] | stats\n"
 	"\n"
 	"Signals: SIGTERM, SIGINT stop (exit status 0).\n"
-	"Exit status: 1 if an address cannot be bound or the hints cannot be read, 2 for\n"
-	"invalid flags.\n"
+	"The resolver runs in the foreground; logs go to stderr.\n"
+	"Exit status: 1 if an address cannot be bound, the hints cannot be read or the PID\n"
+	"file names a running process, 2 for invalid flags or an invalid configuration file\n"
+	"(the message names FILE:LINE).\n"
 	"\n"
 	"Example:\n"
 	"  signpost resolver --listen 127.0.0.1:5353 --root-hints signpost-data/root.hints \\\n"
 	"      --trace\n"
-	"  dig @127.0.0.1 -p 5353 www.example.com\n";
+	"  dig @127.0.0.1 -p 5353 www.example.com\n"
+	"\n"
+	"  # resolver.conf\n"
+	"  listen 127.0.0.1:5353\n"
+	"  root-hints root.hints\n"
+	"  pid-file resolver.pid\n"
+	"  signpost resolver --config resolver.conf --trace\n";
 
 const char RESOLVER_CONTROL_USAGE[] =
 	"Usage: signpost resolver-control [--control PATH] COMMAND [ARGS]\n"
@@ -279,32 +297,6 @@ static void source_free(struct resolver_source *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int set_path(char **slot, const char *text, char *err, size_t errlen)
-{
-	char *copy = strdup(text);
-	if (!copy) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	free(*slot);
-	*slot = copy;
-	return 0;
-}
-
-static int set_bool(bool *slot, const char *text, char *err, size_t errlen)
-{
-	static const char *const yes[] = {"yes", "on", "true"}, *const no[] = {"no", "off",
-									       "false"};
-	for (size_t i = 0; i < 3; i++) {
-		if (strcmp(text, yes[i]) == 0 || strcmp(text, no[i]) == 0) {
-			*slot = strcmp(text, yes[i]) == 0;
-			return 0;
-		}
-	}
-	snprintf(err, errlen, "expected yes or no, not '%s'", text);
-	return -EINVAL;
-}
-
 /*
  * One setting, named as its flag is (without "--"), from the file or the command line; the
  * switches take yes or no (the flag passes "yes"). A path from the file is already taken
@@ -340,11 +332,11 @@ static int source_set(struct resolver_source *s, const char *key, const char *va
 		return rc;
 	}
 	if (strcmp(key, "root-hints") == 0)
-		return set_path(&s->hints_path, value, err, errlen);
+		return config_set_string(&s->hints_path, value, err, errlen);
 	if (strcmp(key, "control") == 0)
-		return set_path(&s->control, value, err, errlen);
+		return config_set_string(&s->control, value, err, errlen);
 	if (strcmp(key, "pid-file") == 0)
-		return set_path(&s->pid_file, value, err, errlen);
+		return config_set_string(&s->pid_file, value, err, errlen);
 	if (strcmp(key, "upstream-port") == 0) {
 		if (parse_num(value, 1, 65535, &v) != 0) {
 			snprintf(err, errlen, "1 to 65535, not '%s'", value);
@@ -387,10 +379,12 @@ static int source_set(struct resolver_source *s, const char *key, const char *va
 	for (size_t i = 0; i < sizeof(switches) / sizeof(switches[0]); i++) {
 		if (strcmp(key, switches[i].key) != 0)
 			continue;
-		int rc = set_bool((bool *)((char *)s + switches[i].offset), value, err, errlen);
-		if (rc == 0)
-			s->set |= switches[i].bit;
-		return rc;
+		if (config_parse_bool(value, (bool *)((char *)s + switches[i].offset)) != 0) {
+			snprintf(err, errlen, "expected yes or no, not '%s'", value);
+			return -EINVAL;
+		}
+		s->set |= switches[i].bit;
+		return 0;
 	}
 	snprintf(err, errlen,
 		 "unknown setting '%s' (known: listen, root-hints, upstream-port, allow, control, "
