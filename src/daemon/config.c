@@ -220,8 +220,7 @@ int config_set_api(struct config *c, const char *text, char *err, size_t errlen)
 	return 0;
 }
 
-/* Replaces *slot with a copy of text. */
-static int set_string(char **slot, const char *text, char *err, size_t errlen)
+int config_set_string(char **slot, const char *text, char *err, size_t errlen)
 {
 	char *copy = strdup(text);
 	if (!copy) {
@@ -239,7 +238,7 @@ int config_set_data_dir(struct config *c, const char *path, char *err, size_t er
 		snprintf(err, errlen, "data directory: the path is empty");
 		return -EINVAL;
 	}
-	int rc = set_string(&c->data_dir, path, err, errlen);
+	int rc = config_set_string(&c->data_dir, path, err, errlen);
 	if (rc == 0)
 		c->set |= CONFIG_SET_DATA;
 	return rc;
@@ -251,7 +250,7 @@ int config_set_alias_targets(struct config *c, const char *path, char *err, size
 		snprintf(err, errlen, "alias targets: the path is empty");
 		return -EINVAL;
 	}
-	int rc = set_string(&c->alias_targets, path, err, errlen);
+	int rc = config_set_string(&c->alias_targets, path, err, errlen);
 	if (rc == 0)
 		c->set |= CONFIG_SET_ALIAS_TARGETS;
 	return rc;
@@ -416,8 +415,7 @@ static char *skip_space(char *p)
 	return p;
 }
 
-/* Splits off the first word of *p (NUL-terminating it); *p moves past the following space. */
-static char *next_word(char **p)
+char *config_next_word(char **p)
 {
 	char *w = skip_space(*p);
 	char *e = w;
@@ -429,8 +427,7 @@ static char *next_word(char **p)
 	return w;
 }
 
-/* `path` relative to the directory of `conf` (unless absolute), malloc'ed. */
-static char *resolve_path(const char *conf, const char *path)
+char *config_resolve_path(const char *conf, const char *path)
 {
 	const char *slash = strrchr(conf, '/');
 	if (path[0] == '/' || !slash)
@@ -467,19 +464,27 @@ static int push_sandbox_line(struct config *c, const char *where, const char *ke
 	return 0;
 }
 
-int config_set_sandbox(struct config *c, const char *text, char *err, size_t errlen)
+int config_parse_bool(const char *text, bool *out)
 {
 	static const char *const yes[] = {"yes", "on", "true"}, *const no[] = {"no", "off",
 									       "false"};
 	for (size_t i = 0; i < 3; i++) {
 		if (strcmp(text, yes[i]) == 0 || strcmp(text, no[i]) == 0) {
-			c->sandbox = strcmp(text, yes[i]) == 0;
-			c->set |= CONFIG_SET_SANDBOX;
+			*out = strcmp(text, yes[i]) == 0;
 			return 0;
 		}
 	}
-	snprintf(err, errlen, "sandbox: expected yes or no, not '%s'", text);
 	return -EINVAL;
+}
+
+int config_set_sandbox(struct config *c, const char *text, char *err, size_t errlen)
+{
+	if (config_parse_bool(text, &c->sandbox) != 0) {
+		snprintf(err, errlen, "sandbox: expected yes or no, not '%s'", text);
+		return -EINVAL;
+	}
+	c->set |= CONFIG_SET_SANDBOX;
+	return 0;
 }
 
 int config_set_sandbox_port(struct config *c, const char *text, char *err, size_t errlen)
@@ -494,11 +499,10 @@ int config_set_sandbox_port(struct config *c, const char *text, char *err, size_
 	return 0;
 }
 
-static int apply_line(struct config *c, const char *conf, unsigned lineno, char *line, char *err,
-		      size_t errlen)
+static int apply_line(void *ctx, const char *conf, unsigned lineno, char *key, char *rest,
+		      char *err, size_t errlen)
 {
-	char *rest = line;
-	char *key = next_word(&rest);
+	struct config *c = ctx;
 	/* The sandbox's own lines are read by registrar/sandbox.h when `signpost up` starts. */
 	if (strncmp(key, "sandbox-", 8) == 0 && strcmp(key, "sandbox-port") != 0) {
 		char where[4200];
@@ -509,12 +513,13 @@ static int apply_line(struct config *c, const char *conf, unsigned lineno, char 
 		return -ENOMEM;
 	}
 	if (strcmp(key, "zone") == 0) {
-		char *name = next_word(&rest);
+		char *name = config_next_word(&rest);
 		if (name[0] == '\0' || rest[0] == '\0') {
 			snprintf(err, errlen, "expected: zone NAME FILE");
 			return -EINVAL;
 		}
-		char *path = resolve_path(conf, rest); /* the rest of the line: spaces allowed */
+		/* the rest of the line: spaces allowed */
+		char *path = config_resolve_path(conf, rest);
 		if (!path) {
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
@@ -526,8 +531,8 @@ static int apply_line(struct config *c, const char *conf, unsigned lineno, char 
 	if (strcmp(key, "name-servers") == 0)
 		return config_set_name_servers(c, rest, err, errlen);
 	if (strcmp(key, "credentials") == 0) {
-		char *id = next_word(&rest);
-		char *secret = next_word(&rest);
+		char *id = config_next_word(&rest);
+		char *secret = config_next_word(&rest);
 		if (id[0] == '\0' || secret[0] == '\0' || rest[0] != '\0') {
 			snprintf(err, errlen,
 				 "expected: credentials ACCESS_KEY_ID SECRET_ACCESS_KEY");
@@ -536,7 +541,7 @@ static int apply_line(struct config *c, const char *conf, unsigned lineno, char 
 		return config_add_key(c, id, secret, err, errlen);
 	}
 
-	char *value = next_word(&rest);
+	char *value = config_next_word(&rest);
 	if (value[0] == '\0' || rest[0] != '\0') {
 		snprintf(err, errlen, "expected: %s VALUE (one value per line)", key);
 		return -EINVAL;
@@ -562,7 +567,7 @@ static int apply_line(struct config *c, const char *conf, unsigned lineno, char 
 	if (strcmp(key, "sandbox-port") == 0)
 		return config_set_sandbox_port(c, value, err, errlen);
 	if (strcmp(key, "data") == 0 || strcmp(key, "alias-targets") == 0) {
-		char *path = resolve_path(conf, value);
+		char *path = config_resolve_path(conf, value);
 		if (!path) {
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
@@ -581,7 +586,10 @@ static int apply_line(struct config *c, const char *conf, unsigned lineno, char 
 	return -EINVAL;
 }
 
-int config_read_file(struct config *c, const char *path, char *err, size_t errlen)
+int config_read_lines(const char *path,
+		      int (*fn)(void *ctx, const char *path, unsigned lineno, char *key, char *rest,
+				char *msg, size_t msglen),
+		      void *ctx, char *err, size_t errlen)
 {
 	int rc = 0;
 	FILE *f = fopen(path, "r");
@@ -598,10 +606,11 @@ int config_read_file(struct config *c, const char *path, char *err, size_t errle
 	while (getline(&line, &cap, f) >= 0) {
 		lineno++;
 		strip_line(line);
-		char *p = skip_space(line);
-		if (*p == '\0')
+		char *rest = skip_space(line);
+		if (*rest == '\0')
 			continue;
-		rc = apply_line(c, path, lineno, p, msg, sizeof(msg));
+		char *key = config_next_word(&rest);
+		rc = fn(ctx, path, lineno, key, rest, msg, sizeof(msg));
 		if (rc != 0) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
 			goto out;
@@ -616,6 +625,11 @@ out:
 	free(line);
 	fclose(f);
 	return rc;
+}
+
+int config_read_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+	return config_read_lines(path, apply_line, c, err, errlen);
 }
 
 /* ---- merging ---- */
@@ -651,13 +665,14 @@ static int copy_up(struct config *out, const struct config *src)
 		if (push_sandbox_line(out, l->where, l->keyword, l->rest) != 0)
 			return -ENOMEM;
 	}
-	if ((src->set & CONFIG_SET_DATA) && set_string(&out->data_dir, src->data_dir, err, 0))
+	if ((src->set & CONFIG_SET_DATA) &&
+	    config_set_string(&out->data_dir, src->data_dir, err, 0))
 		return -ENOMEM;
 	if ((src->set & CONFIG_SET_ALIAS_TARGETS) &&
-	    set_string(&out->alias_targets, src->alias_targets, err, 0))
+	    config_set_string(&out->alias_targets, src->alias_targets, err, 0))
 		return -ENOMEM;
 	for (size_t i = 0; (src->set & CONFIG_SET_NAME_SERVERS) && i < CONFIG_NAME_SERVERS; i++)
-		if (set_string(&out->name_servers[i], src->name_servers[i], err, 0))
+		if (config_set_string(&out->name_servers[i], src->name_servers[i], err, 0))
 			return -ENOMEM;
 	for (size_t i = 0; i < src->nkeys; i++) {
 		int rc = config_add_key(out, src->keys[i].id, src->keys[i].secret, err, 0);

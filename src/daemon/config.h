@@ -152,5 +152,26 @@ int config_read_file(struct config *c, const char *path, char *err, size_t errle
 int config_merge(struct config *out, const struct config *file, const struct config *flags,
 		 char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * The file format, for other commands' files (`signpost resolver --config`): reads `path` line
+ * by line, cutting comments ('#' at the start of a line or after white space) and the white
+ * space around; each line left calls fn with its first word (key) and the rest ("" when
+ * none). When fn fails (a negative code, a message in msg), stops and reports
+ * "FILE:LINE: msg" in err. 0, or fn's code, or a negative errno when the file cannot be read.
+ */
+int config_read_lines(const char *path,
+		      int (*fn)(void *ctx, const char *path, unsigned lineno, char *key, char *rest,
+				char *msg, size_t msglen),
+		      void *ctx, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* "yes", "on", "true" or "no", "off", "false" into *out; 0 or -EINVAL. */
+int config_parse_bool(const char *text, bool *out) __attribute__((warn_unused_result));
+/* Replaces *slot (malloc'ed or NULL) with a copy of text; -ENOMEM with a message in err. */
+int config_set_string(char **slot, const char *text, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* Splits off the first word of *p (NUL-terminating it); *p moves past the following space. */
+char *config_next_word(char **p);
+/* `path` taken relative to the directory of the file `conf` (unless absolute); malloc'ed. */
+char *config_resolve_path(const char *conf, const char *path);
+
 /* The zone at `origin` (lower-case wire), or NULL. */
 const struct config_zone *config_find_zone(const struct config *c, const uint8_t *origin);

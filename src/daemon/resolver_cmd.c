@@ -4,9 +4,12 @@
  * the same resolver: root hints files and the resolver's settings.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libzscanner/scanner.h>
 #include <poll.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "daemon/config.h"
 #include "daemon/resolver_cmd.h"
 #include "daemon/up.h"
 #include "dns/consts.h"
@@ -32,7 +36,14 @@ const char RESOLVER_USAGE[] =
 	"its root hints (the real Internet's, or a sandbox internet's), caches what it learns\n"
 	"for its TTL, and answers clients over UDP and TCP (docs/resolver.md).\n"
 	"\n"
+	"Settings come from --config FILE and from the flags; a flag replaces the file's value\n"
+	"(--listen and --allow flags replace the file's whole list).\n"
+	"\n"
 	"Options:\n"
+	"  --config FILE           read settings from FILE: one `KEYWORD VALUE` per line, the\n"
+	"                          keywords named as the flags below (trace, qname-minimisation\n"
+	"                          and allow-loopback-upstreams take yes or no); `#` comments;\n"
+	"                          relative paths are taken from FILE's directory\n"
 	"  --listen ADDR[:PORT]    answer clients here, UDP and TCP; repeatable\n"
 	"                          (default " DEFAULT_LISTEN "; a specific address, not 0.0.0.0)\n"
 	"  --root-hints FILE       root servers in named.root format (default: the IANA\n"
@@ -49,6 +60,9 @@ const char RESOLVER_USAGE[] =
 	"  --allow-loopback-upstreams\n"
 	"                          query servers on 127.0.0.0/8 and ::1 (spec 15.1)\n"
 	"  --log-level LEVEL       error, warning, info (default) or debug; logs go to stderr\n"
+	"  --pid-file PATH         write the process id here once the addresses are bound;\n"
+	"                          removed on exit. Refuses to start while the process it\n"
+	"                          names runs (a stale file is replaced).\n"
 	"  -h, --help              show this help\n"
 	"\n"
 	"Control: `signpost resolver-control --control PATH COMMAND` where COMMAND is\n"
@@ -56,13 +70,21 @@ const char RESOLVER_USAGE[] =
 	"  lookup NAME [TYPE] | stats\n"
 	"\n"
 	"Signals: SIGTERM, SIGINT stop (exit status 0).\n"
-	"Exit status: 1 if an address cannot be bound or the hints cannot be read, 2 for\n"
-	"invalid flags.\n"
+	"The resolver runs in the foreground; logs go to stderr.\n"
+	"Exit status: 1 if an address cannot be bound, the hints cannot be read or the PID\n"
+	"file names a running process, 2 for invalid flags or an invalid configuration file\n"
+	"(the message names FILE:LINE).\n"
 	"\n"
 	"Example:\n"
 	"  signpost resolver --listen 127.0.0.1:5353 --root-hints signpost-data/root.hints \\\n"
 	"      --trace\n"
-	"  dig @127.0.0.1 -p 5353 www.example.com\n";
+	"  dig @127.0.0.1 -p 5353 www.example.com\n"
+	"\n"
+	"  # resolver.conf\n"
+	"  listen 127.0.0.1:5353\n"
+	"  root-hints root.hints\n"
+	"  pid-file resolver.pid\n"
+	"  signpost resolver --config resolver.conf --trace\n";
 
 const char RESOLVER_CONTROL_USAGE[] =
 	"Usage: signpost resolver-control [--control PATH] COMMAND [ARGS]\n"
@@ -239,123 +261,295 @@ int resolver_run_config(const struct resolver_settings *st, const struct resolve
 	return 0;
 }
 
+/* Which settings one source (the file, or the flags) gave. */
+enum {
+	SET_UPORT = 1 << 0,
+	SET_CACHE = 1 << 1,
+	SET_TRACE = 1 << 2,
+	SET_QMIN = 1 << 3,
+	SET_LOOPBACK = 1 << 4,
+	SET_LOG_LEVEL = 1 << 5,
+};
+
+/* The settings of one source; strings and lists are owned. */
+struct resolver_source {
+	struct server_addr *listen;
+	size_t nlisten;
+	struct rio_acl *allow;
+	size_t nallow;
+	char *hints_path;
+	char *control;
+	char *pid_file;
+	uint16_t upstream_port;
+	unsigned cache_mb;
+	bool trace, qname_minimisation, allow_loopback_upstreams;
+	enum log_level log_level;
+	unsigned set; /* SET_* */
+};
+
+static void source_free(struct resolver_source *s)
+{
+	free(s->listen);
+	free(s->allow);
+	free(s->hints_path);
+	free(s->control);
+	free(s->pid_file);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * One setting, named as its flag is (without "--"), from the file or the command line; the
+ * switches take yes or no (the flag passes "yes"). A path from the file is already taken
+ * relative to the file's directory. The message in err leaves the caller to name the setting,
+ * except for an unknown one (-ENOENT).
+ */
+static int source_set(struct resolver_source *s, const char *key, const char *value, char *err,
+		      size_t errlen)
+{
+	unsigned long v;
+	if (strcmp(key, "listen") == 0) {
+		struct server_addr *l = realloc(s->listen, (s->nlisten + 1) * sizeof(*l));
+		if (!l) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		s->listen = l;
+		int rc = server_addr_parse(value, 53, &l[s->nlisten], err, errlen);
+		if (rc == 0)
+			s->nlisten++;
+		return rc;
+	}
+	if (strcmp(key, "allow") == 0) {
+		struct rio_acl *a = realloc(s->allow, (s->nallow + 1) * sizeof(*a));
+		if (!a) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		s->allow = a;
+		int rc = rio_acl_parse(value, &a[s->nallow], err, errlen);
+		if (rc == 0)
+			s->nallow++;
+		return rc;
+	}
+	if (strcmp(key, "root-hints") == 0)
+		return config_set_string(&s->hints_path, value, err, errlen);
+	if (strcmp(key, "control") == 0)
+		return config_set_string(&s->control, value, err, errlen);
+	if (strcmp(key, "pid-file") == 0)
+		return config_set_string(&s->pid_file, value, err, errlen);
+	if (strcmp(key, "upstream-port") == 0) {
+		if (parse_num(value, 1, 65535, &v) != 0) {
+			snprintf(err, errlen, "1 to 65535, not '%s'", value);
+			return -EINVAL;
+		}
+		s->upstream_port = (uint16_t)v;
+		s->set |= SET_UPORT;
+		return 0;
+	}
+	if (strcmp(key, "cache-size") == 0) {
+		if (parse_num(value, 1, 1 << 20, &v) != 0) {
+			snprintf(err, errlen, "megabytes, 1 or more, not '%s'", value);
+			return -EINVAL;
+		}
+		s->cache_mb = (unsigned)v;
+		s->set |= SET_CACHE;
+		return 0;
+	}
+	if (strcmp(key, "log-level") == 0) {
+		int lvl = log_level_parse(value);
+		if (lvl < 0) {
+			snprintf(err, errlen, "error, warning, info or debug, not '%s'", value);
+			return -EINVAL;
+		}
+		s->log_level = (enum log_level)lvl;
+		s->set |= SET_LOG_LEVEL;
+		return 0;
+	}
+	static const struct {
+		const char *key;
+		size_t offset;
+		unsigned bit;
+	} switches[] = {
+		{"trace", offsetof(struct resolver_source, trace), SET_TRACE},
+		{"qname-minimisation", offsetof(struct resolver_source, qname_minimisation),
+		 SET_QMIN},
+		{"allow-loopback-upstreams",
+		 offsetof(struct resolver_source, allow_loopback_upstreams), SET_LOOPBACK},
+	};
+	for (size_t i = 0; i < sizeof(switches) / sizeof(switches[0]); i++) {
+		if (strcmp(key, switches[i].key) != 0)
+			continue;
+		if (config_parse_bool(value, (bool *)((char *)s + switches[i].offset)) != 0) {
+			snprintf(err, errlen, "expected yes or no, not '%s'", value);
+			return -EINVAL;
+		}
+		s->set |= switches[i].bit;
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "unknown setting '%s' (known: listen, root-hints, upstream-port, allow, control, "
+		 "cache-size, trace, qname-minimisation, allow-loopback-upstreams, log-level, "
+		 "pid-file)",
+		 key);
+	return -ENOENT;
+}
+
+/* A line of the --config file (config_read_lines); paths relative to the file's directory. */
+static int file_line(void *ctx, const char *conf, unsigned lineno, char *key, char *rest, char *err,
+		     size_t errlen)
+{
+	(void)lineno;
+	char *value = config_next_word(&rest);
+	if (value[0] == '\0' || rest[0] != '\0') {
+		snprintf(err, errlen, "expected: %s VALUE (one value per line)", key);
+		return -EINVAL;
+	}
+	char *path = NULL, msg[512];
+	if (strcmp(key, "root-hints") == 0 || strcmp(key, "control") == 0 ||
+	    strcmp(key, "pid-file") == 0) {
+		path = config_resolve_path(conf, value);
+		if (!path) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	int rc = source_set(ctx, key, path ? path : value, msg, sizeof(msg));
+	if (rc != 0)
+		snprintf(err, errlen, "%s%s%s", rc == -ENOENT ? "" : key, rc == -ENOENT ? "" : ": ",
+			 msg);
+	free(path);
+	return rc;
+}
+
+/* Moves *src, when set, over *dst. */
+static void take_string(char **dst, char **src)
+{
+	if (!*src)
+		return;
+	free(*dst);
+	*dst = *src;
+	*src = NULL;
+}
+
+/* Lays the flags over the file (in place): a list the flags give replaces the file's. */
+static void source_merge(struct resolver_source *file, struct resolver_source *flags)
+{
+	if (flags->nlisten) {
+		free(file->listen);
+		file->listen = flags->listen;
+		file->nlisten = flags->nlisten;
+		flags->listen = NULL;
+		flags->nlisten = 0;
+	}
+	if (flags->nallow) {
+		free(file->allow);
+		file->allow = flags->allow;
+		file->nallow = flags->nallow;
+		flags->allow = NULL;
+		flags->nallow = 0;
+	}
+	take_string(&file->hints_path, &flags->hints_path);
+	take_string(&file->control, &flags->control);
+	take_string(&file->pid_file, &flags->pid_file);
+	if (flags->set & SET_UPORT)
+		file->upstream_port = flags->upstream_port;
+	if (flags->set & SET_CACHE)
+		file->cache_mb = flags->cache_mb;
+	if (flags->set & SET_TRACE)
+		file->trace = flags->trace;
+	if (flags->set & SET_QMIN)
+		file->qname_minimisation = flags->qname_minimisation;
+	if (flags->set & SET_LOOPBACK)
+		file->allow_loopback_upstreams = flags->allow_loopback_upstreams;
+	if (flags->set & SET_LOG_LEVEL)
+		file->log_level = flags->log_level;
+	file->set |= flags->set;
+}
+
+/*
+ * A PID file that names a live process is another resolver's: -EEXIST after logging. A stale
+ * one (its process gone, or no number in it) is left for pid_file_write() to replace.
+ */
+static int pid_file_check(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	long pid = 0;
+	int n = fscanf(f, "%ld", &pid);
+	fclose(f);
+	if (n != 1 || pid <= 0 || pid == (long)getpid())
+		return 0;
+	if (kill((pid_t)pid, 0) == 0 || errno == EPERM) {
+		log_err("resolver: the PID file %s names process %ld, which is running: another "
+			"resolver? Stop it, or give another --pid-file",
+			path, pid);
+		return -EEXIST;
+	}
+	log_info("resolver: replacing the stale PID file %s (process %ld is gone)", path, pid);
+	return 0;
+}
+
+static int pid_file_write(const char *path)
+{
+	int rc = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
+		rc = -errno;
+	if (fd >= 0 && close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc != 0)
+		log_err("resolver: cannot write the PID file %s: %s", path, strerror(-rc));
+	return rc;
+}
+
 int cmd_resolver(int argc, char **argv)
 {
-	enum {
-		OPT_LISTEN = 256,
-		OPT_HINTS,
-		OPT_UPORT,
-		OPT_ALLOW,
-		OPT_CONTROL,
-		OPT_CACHE,
-		OPT_TRACE,
-		OPT_QMIN,
-		OPT_LOOPBACK,
-		OPT_LOG_LEVEL,
-	};
+	enum { OPT_CONFIG = 256, OPT_SETTING };
 	static const struct option opts[] = {
-		{"listen", required_argument, NULL, OPT_LISTEN},
-		{"root-hints", required_argument, NULL, OPT_HINTS},
-		{"upstream-port", required_argument, NULL, OPT_UPORT},
-		{"allow", required_argument, NULL, OPT_ALLOW},
-		{"control", required_argument, NULL, OPT_CONTROL},
-		{"cache-size", required_argument, NULL, OPT_CACHE},
-		{"trace", no_argument, NULL, OPT_TRACE},
-		{"qname-minimisation", no_argument, NULL, OPT_QMIN},
-		{"allow-loopback-upstreams", no_argument, NULL, OPT_LOOPBACK},
-		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"listen", required_argument, NULL, OPT_SETTING},
+		{"root-hints", required_argument, NULL, OPT_SETTING},
+		{"upstream-port", required_argument, NULL, OPT_SETTING},
+		{"allow", required_argument, NULL, OPT_SETTING},
+		{"control", required_argument, NULL, OPT_SETTING},
+		{"cache-size", required_argument, NULL, OPT_SETTING},
+		{"trace", no_argument, NULL, OPT_SETTING},
+		{"qname-minimisation", no_argument, NULL, OPT_SETTING},
+		{"allow-loopback-upstreams", no_argument, NULL, OPT_SETTING},
+		{"log-level", required_argument, NULL, OPT_SETTING},
+		{"pid-file", required_argument, NULL, OPT_SETTING},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct resolver_settings st = {.control = DEFAULT_CONTROL};
-	struct server_addr *listen = NULL;
-	size_t nlisten = 0;
-	struct rio_acl *allow = NULL;
-	size_t nallow = 0;
-	const char *hints_path = NULL;
+	struct resolver_source cfg = {0}, flags = {0};
+	const char *config_path = NULL;
 	struct resolver_hints hints = {0};
 	struct rio *io = NULL;
-	int status = EXIT_USAGE, sigfd = -1, opt;
+	int status = EXIT_USAGE, sigfd = -1, opt, idx;
+	bool pid_written = false;
 	char err[1024];
-	unsigned long v;
 
 	argv[0] = "signpost resolver";
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		int rc = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
 		switch (opt) {
 		case 'h':
 			fputs(RESOLVER_USAGE, stdout);
 			status = EXIT_SUCCESS;
 			goto out;
-		case OPT_LISTEN: {
-			struct server_addr *l = realloc(listen, (nlisten + 1) * sizeof(*l));
-			if (!l)
-				goto out_oom;
-			listen = l;
-			rc = server_addr_parse(optarg, 53, &listen[nlisten], err, sizeof(err));
-			if (rc == 0)
-				nlisten++;
+		case OPT_CONFIG:
+			config_path = optarg;
 			break;
-		}
-		case OPT_HINTS:
-			hints_path = optarg;
-			break;
-		case OPT_UPORT:
-			rc = parse_num(optarg, 1, 65535, &v);
-			if (rc != 0)
-				snprintf(err, sizeof(err), "--upstream-port: 1 to 65535, not '%s'",
-					 optarg);
-			st.upstream_port = (uint16_t)v;
-			break;
-		case OPT_ALLOW: {
-			struct rio_acl *a = realloc(allow, (nallow + 1) * sizeof(*a));
-			if (!a)
-				goto out_oom;
-			allow = a;
-			rc = rio_acl_parse(optarg, &allow[nallow], err, sizeof(err));
-			if (rc == 0)
-				nallow++;
-			break;
-		}
-		case OPT_CONTROL:
-			st.control = optarg;
-			break;
-		case OPT_CACHE:
-			rc = parse_num(optarg, 1, 1 << 20, &v);
-			if (rc != 0)
-				snprintf(err, sizeof(err),
-					 "--cache-size: megabytes, 1 or more, not "
-					 "'%s'",
-					 optarg);
-			st.cache_mb = (unsigned)v;
-			break;
-		case OPT_TRACE:
-			st.trace = true;
-			break;
-		case OPT_QMIN:
-			st.qname_minimisation = true;
-			break;
-		case OPT_LOOPBACK:
-			st.allow_loopback_upstreams = true;
-			break;
-		case OPT_LOG_LEVEL: {
-			int lvl = log_level_parse(optarg);
-			if (lvl < 0) {
-				snprintf(err, sizeof(err),
-					 "--log-level: error, warning, info or debug, not '%s'",
-					 optarg);
-				rc = -EINVAL;
-			} else {
-				log_set_level((enum log_level)lvl);
+		case OPT_SETTING:
+			if (source_set(&flags, opts[idx].name, optarg ? optarg : "yes", err,
+				       sizeof(err)) != 0) {
+				fprintf(stderr, "signpost resolver: --%s: %s\n", opts[idx].name,
+					err);
+				goto out;
 			}
 			break;
-		}
 		default:
 			fprintf(stderr, "see `signpost resolver --help`\n");
-			goto out;
-		}
-		if (rc != 0) {
-			fprintf(stderr, "signpost resolver: %s\n", err);
 			goto out;
 		}
 	}
@@ -366,16 +560,29 @@ int cmd_resolver(int argc, char **argv)
 			argv[optind]);
 		goto out;
 	}
-	if (nlisten == 0) {
-		listen = malloc(sizeof(*listen));
-		if (!listen)
-			goto out_oom;
-		if (server_addr_parse(DEFAULT_LISTEN, 53, listen, err, sizeof(err)) != 0)
-			goto out;
-		nlisten = 1;
+	if (flags.set & SET_LOG_LEVEL)
+		log_set_level(flags.log_level);
+	if (config_path && config_read_lines(config_path, file_line, &cfg, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		goto out;
 	}
+	source_merge(&cfg, &flags);
+	if (cfg.set & SET_LOG_LEVEL)
+		log_set_level(cfg.log_level);
+	if (cfg.nlisten == 0 && source_set(&cfg, "listen", DEFAULT_LISTEN, err, sizeof(err)) != 0)
+		goto out;
+	struct resolver_settings st = {
+		.upstream_port = cfg.upstream_port,
+		.cache_mb = cfg.cache_mb,
+		.trace = cfg.trace,
+		.qname_minimisation = cfg.qname_minimisation,
+		.allow_loopback_upstreams = cfg.allow_loopback_upstreams,
+		.control = cfg.control ? cfg.control : DEFAULT_CONTROL,
+	};
 	status = EXIT_FAILURE;
-	if (hints_path && resolver_hints_read(hints_path, &hints, err, sizeof(err)) != 0) {
+	if (cfg.pid_file && pid_file_check(cfg.pid_file) != 0)
+		goto out;
+	if (cfg.hints_path && resolver_hints_read(cfg.hints_path, &hints, err, sizeof(err)) != 0) {
 		log_err("root hints: %s", err);
 		goto out;
 	}
@@ -385,20 +592,26 @@ int cmd_resolver(int argc, char **argv)
 		goto out;
 	raise_file_limit();
 	struct rio_opts ro = {
-		.listen = listen,
-		.nlisten = nlisten,
-		.allow = allow,
-		.nallow = nallow,
+		.listen = cfg.listen,
+		.nlisten = cfg.nlisten,
+		.allow = cfg.allow,
+		.nallow = cfg.nallow,
 		.control_path = st.control,
 		.trace = st.trace,
 	};
 	if (rio_new(&ro, &rc, &io) != 0)
 		goto out;
+	/* Written once the listeners are bound: a supervisor reading it can send queries. */
+	if (cfg.pid_file) {
+		if (pid_file_write(cfg.pid_file) != 0)
+			goto out;
+		pid_written = true;
+	}
 	if (rio_start(io) != 0) {
 		log_err("cannot start the resolver thread");
 		goto out;
 	}
-	resolver_log_ready(io, &st, hints_path, rc.upstream_port);
+	resolver_log_ready(io, &st, cfg.hints_path, rc.upstream_port);
 
 	for (;;) {
 		bool hup = false;
@@ -414,17 +627,16 @@ int cmd_resolver(int argc, char **argv)
 				 "`signpost resolver-control flush-all` to empty the cache");
 	}
 	status = EXIT_SUCCESS;
-	goto out;
-out_oom:
-	log_err("out of memory");
-	status = EXIT_FAILURE;
 out:
 	rio_free(io);
+	if (pid_written && unlink(cfg.pid_file) != 0 && errno != ENOENT)
+		log_warn("resolver: cannot remove the PID file %s: %s", cfg.pid_file,
+			 strerror(errno));
 	if (sigfd >= 0)
 		close(sigfd);
 	resolver_hints_free(&hints);
-	free(listen);
-	free(allow);
+	source_free(&cfg);
+	source_free(&flags);
 	return status;
 }
 

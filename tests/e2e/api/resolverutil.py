@@ -50,29 +50,44 @@ class LogMark:
 
 
 class Resolver:
-    """`signpost resolver` on addr:port with the given root hints."""
+    """`signpost resolver` on addr:port with the given root hints. With `config` (a template
+    of the --config file, str.format()ted with addr, port, hints, upstream_port and ctl),
+    every setting comes from that file (self.conf) and the flags are only `extra` (formatted
+    the same way)."""
 
-    def __init__(self, workdir, addr, hints, upstream_port, allow=(), extra=()):
+    def __init__(self, workdir, addr, hints, upstream_port, allow=(), extra=(), config=None):
         self.dir = pathlib.Path(workdir)
         self.addr = addr
         self.hints = hints
         self.upstream_port = upstream_port
         self.allow = list(allow)
         self.extra = list(extra)
+        self.config = config
+        self.conf = self.dir / "resolver.conf"
         self.port = None
         self.proc = None
         self.ctl = self.dir / "resolver.ctl"
         self.stderr_path = self.dir / "resolver.log"
 
+    def _command(self):
+        if self.config is not None:
+            fields = dict(addr=self.addr, port=self.port, hints=self.hints,
+                          upstream_port=self.upstream_port, ctl=self.ctl)
+            self.conf.write_text(self.config.format(**fields))
+            return [str(servers.signpost_bin()), "resolver", "--config", str(self.conf)] + \
+                [a.format(**fields) for a in self.extra]
+        cmd = [str(servers.signpost_bin()), "resolver", "--listen",
+               "%s:%d" % (self.addr, self.port), "--root-hints", str(self.hints),
+               "--upstream-port", str(self.upstream_port), "--control", str(self.ctl),
+               "--trace"] + self.extra
+        for a in self.allow:
+            cmd += ["--allow", a]
+        return cmd
+
     def start(self):
         for _ in range(5):
             self.port = servers.free_port()
-            cmd = [str(servers.signpost_bin()), "resolver", "--listen",
-                   "%s:%d" % (self.addr, self.port), "--root-hints", str(self.hints),
-                   "--upstream-port", str(self.upstream_port), "--control", str(self.ctl),
-                   "--trace"] + self.extra
-            for a in self.allow:
-                cmd += ["--allow", a]
+            cmd = self._command()
             self._err = open(self.stderr_path, "ab")
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._err,
                                          stderr=self._err)
