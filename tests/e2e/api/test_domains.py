@@ -164,15 +164,26 @@ def delegation(srv, name):
     return r, ns
 
 
+def assert_root_refers(srv, name):
+    """dig +norecurse at a root server: the referral to the name's TLD, whatever the registry
+    did below it."""
+    tld = name.rstrip(".").rsplit(".", 1)[-1]
+    r = dig(srv, srv.servers["root"], "www." + name)
+    owners = {rr[0].rstrip(".").lower() for rr in r.authority if rr[2] == "NS"}
+    assert r.status == "NOERROR" and "aa" not in r.flags and owners == {tld}, r
+
+
 def assert_delegated(srv, name, want):
     r, ns = delegation(srv, name)
     assert r.status == "NOERROR" and "aa" not in r.flags, r
     assert ns == sorted(n.rstrip(".").lower() for n in want), r
+    assert_root_refers(srv, name)
 
 
 def assert_undelegated(srv, name):
     r, ns = delegation(srv, name)
     assert r.status == "NXDOMAIN" and ns == [], r
+    assert_root_refers(srv, name)
 
 
 def client_error(fn, **kw):
