@@ -95,6 +95,11 @@ random.seed(1)
 with open(d + "/miss.txt", "w") as f:
     for i in range(n):
         f.write("m%d-%x.miss.bench.com A\n" % (i, random.randrange(1 << 30)))
+# resperf's ramp: other unique names, one file per resolver (a name is a miss only once)
+for who in ("signpost", "unbound"):
+    with open(d + "/ramp-%s.txt" % who, "w") as f:
+        for i in range(2 * n):
+            f.write("r%d-%s-%x.miss.bench.com A\n" % (i, who[0], random.randrange(1 << 30)))
 PY
 
 HINTS="$TMP/data/root.hints"
@@ -159,6 +164,21 @@ for who in signpost unbound; do
 	MISS[$who]=$res
 	echo "misses $who: $res (qps lost%)"
 done
+# resperf: the query rate ramps up to RAMP_MAX over RAMP_S seconds, every name a miss; the
+# throughput at which each resolver starts losing queries (more than 1 % lost) is its limit.
+declare -A RAMP
+if command -v resperf >/dev/null; then
+	for who in signpost unbound; do
+		addr=$([ $who = signpost ] && echo "${B}1" || echo "${B}11")
+		res=$(taskset -c "$LCPU" resperf -s "$addr" -p 53 -d "$TMP/ramp-$who.txt" \
+			-m "${BENCH_RAMP_MAX:-60000}" -r "${BENCH_RAMP_S:-20}" -L 1 \
+			-P "$TMP/resperf-$who.plot" 2>&1 |
+			awk '/Maximum throughput:/{t=$3} /Lost at that point:/{l=$5}
+			     END{printf "%.0f %s\n", t, l}')
+		RAMP[$who]=$res
+		echo "resperf $who: $res (max qps, lost at that point)"
+	done
+fi
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 STATS=$("$BIN" resolver-control --control "$TMP/r.ctl" stats | grep -E '^(client_queries|cache_answers|upstream_sent|timeouts|servfail_answers) ' | tr '\n' ' ')
 
@@ -168,11 +188,12 @@ best() { echo "$1" | tr ' ' '\n' | awk 'NF && NR%2==0 {print}' | sort -n | tail 
 	echo "load average before: $LOAD0, after: $LOAD1; cache hits: ${SECS} s per run, $ROUNDS rounds;"
 	echo "cache misses: $MISSES unique names, each once; $INFLIGHT queries in flight"
 	echo
-	echo "| resolver | cache-hit QPS (each round) | cache-miss QPS (lost %) |"
-	echo "| --- | --- | --- |"
+	echo "| resolver | cache-hit QPS (each round) | cache-miss QPS (lost %) | resperf: QPS where losses pass 1 % (lost then) |"
+	echo "| --- | --- | --- | --- |"
 	for who in signpost unbound; do
 		rounds=$(echo "${HIT[$who]}" | awk '{for(i=1;i<=NF;i+=2) printf "%s%s", (i>1?", ":""), $i}')
-		echo "| $who | $rounds | ${MISS[$who]% *} (${MISS[$who]#* }) |"
+		ramp=${RAMP[$who]:-}
+		echo "| $who | $rounds | ${MISS[$who]% *} (${MISS[$who]#* }) | ${ramp% *} (${ramp#* }) |"
 	done
 	echo
 	echo "signpost resolver counters at the end: $STATS"
