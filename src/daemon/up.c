@@ -508,14 +508,22 @@ static uint16_t addr_port(const struct server_addr *a)
 }
 
 static void print_banner(const struct up *u, const char *url, const struct server *dns,
-			 const struct sandbox *sb, uint16_t sbport, const char *hints,
+			 struct sandbox *sb, uint16_t sbport, const char *hints,
 			 const struct rio *res)
 {
-	const struct server_addr *addrs;
+	const struct server_addr *addrs, *sbaddrs = NULL;
+	struct zone_db *const *sbdbs;
 	size_t n = server_bound(dns, &addrs);
+	/* The sandbox's own addresses have a section of their own below. */
+	size_t nsb = sb ? sandbox_listeners(sb, sbport, &sbaddrs, &sbdbs) : 0;
 	printf("signpost is up.\n");
 	printf("  Route 53 API: %s\n", url);
 	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < nsb && !server_addr_equal(&sbaddrs[j], &addrs[i]))
+			j++;
+		if (j < nsb)
+			continue;
 		char text[SERVER_ADDR_TEXT_MAX];
 		server_addr_to_text(&addrs[i], text);
 		printf("  DNS:          %s (UDP and TCP)\n", text);
