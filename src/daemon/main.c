@@ -344,6 +344,22 @@ void daemon_log_dns(const struct server *srv, size_t nzones, unsigned workers, c
 		 nzones == 1 ? "" : "s", list, workers, workers == 1 ? "" : "s");
 }
 
+int daemon_wait_for_stop(int sigfd, const char *on_hup)
+{
+	for (;;) {
+		bool hup = false;
+		struct pollfd p = {.fd = sigfd, .events = POLLIN};
+		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			return -1;
+		}
+		if (daemon_read_signals(sigfd, &hup))
+			return 0;
+		if (hup)
+			log_info("%s", on_hup);
+	}
+}
+
 int daemon_signals(void)
 {
 	/* Workers inherit this mask: signals are read from the signalfd, and nowhere else. */

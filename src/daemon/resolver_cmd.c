@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libzscanner/scanner.h>
-#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -613,19 +612,9 @@ int cmd_resolver(int argc, char **argv)
 	}
 	resolver_log_ready(io, &st, cfg.hints_path, rc.upstream_port);
 
-	for (;;) {
-		bool hup = false;
-		struct pollfd p = {.fd = sigfd, .events = POLLIN};
-		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-			log_err("poll: %s", strerror(errno));
-			break;
-		}
-		if (daemon_read_signals(sigfd, &hup))
-			break;
-		if (hup)
-			log_info("SIGHUP: the resolver has nothing to reload; use "
-				 "`signpost resolver-control flush-all` to empty the cache");
-	}
+	(void)daemon_wait_for_stop(sigfd,
+				   "SIGHUP: the resolver has nothing to reload; use "
+				   "`signpost resolver-control flush-all` to empty the cache");
 	status = EXIT_SUCCESS;
 out:
 	rio_free(io);

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -887,19 +886,8 @@ int cmd_up(int argc, char **argv)
 		 u.cfg.api_rate > 0 ? ", throttled" : "");
 	print_banner(&u, url, dns, u.cfg.sandbox ? sb : NULL, sbport, hints, res);
 
-	for (;;) {
-		bool hup = false;
-		struct pollfd p = {.fd = sigfd, .events = POLLIN};
-		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-			log_err("poll: %s", strerror(errno));
-			break;
-		}
-		if (daemon_read_signals(sigfd, &hup))
-			break;
-		if (hup)
-			log_info("SIGHUP: signpost up has nothing to reload (the store is the "
-				 "configuration); restart to change settings");
-	}
+	(void)daemon_wait_for_stop(sigfd, "SIGHUP: signpost up has nothing to reload (the store "
+					  "is the configuration); restart to change settings");
 	status = EXIT_SUCCESS;
 out:
 	if (http)

@@ -23,6 +23,11 @@ int daemon_signals(void);
 /* Reads pending signals; true when asked to stop, sets *hup on SIGHUP. */
 bool daemon_read_signals(int sigfd, bool *hup);
 /*
+ * Waits on the signalfd until SIGTERM or SIGINT, logging `on_hup` for every SIGHUP (for
+ * commands with nothing to reload). Returns 0, or -1 if waiting failed (logged).
+ */
+int daemon_wait_for_stop(int sigfd, const char *on_hup);
+/*
  * Binds the DNS server of cfg (listen addresses, workers, TCP settings; the open-file limit
  * raised to fit) on db without starting it, plus `nextra` more addresses that serve zone sets
  * of their own (the sandbox's; every one of them must bind). 0, or -1 after logging why.

@@ -3,6 +3,7 @@ answers aliases to AWS service endpoints, --name-servers, several keys in a conf
 the banner on stdout (endpoint and credentials)."""
 
 import re
+import signal
 import time
 
 import boto3
@@ -110,3 +111,15 @@ def test_throttling(make_api):
                                                               "mode": "standard"}))
     for _ in range(4):
         assert patient.get_hosted_zone_count()["HostedZoneCount"] == 0
+
+
+def test_sighup_changes_nothing(make_api):
+    api = make_api()
+    api.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while "SIGHUP: signpost up has nothing to reload" not in api.stderr():
+        assert time.monotonic() < deadline, api.stderr()
+        time.sleep(0.05)
+    assert api.alive()
+    api.client().get_hosted_zone_count()  # still serving
+    assert api.stop() == 0
